@@ -1,0 +1,105 @@
+"""The `kiln` command: serve, reset, operations."""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from kiln.config import DEFAULT_PORT, Config, default_data_dir, parse_build_timing
+
+
+def config_from_env() -> Config:
+    env = os.environ
+    return Config(
+        host=env.get("KILN_HOST", "127.0.0.1"),
+        port=int(env.get("KILN_PORT", DEFAULT_PORT)),
+        data_dir=env.get("KILN_DATA_DIR") or None,
+        in_memory=env.get("KILN_IN_MEMORY", "").lower() in ("1", "true", "yes"),
+        database_url=env.get("KILN_DATABASE_URL") or None,
+        build_timing=parse_build_timing(env.get("KILN_BUILD_TIMING", "1")),
+        account=env.get("KILN_ACCOUNT", "123456789012"),
+        workers=int(env.get("KILN_WORKERS", "1")),
+    )
+
+
+def _timing(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_build_timing(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+@click.group()
+@click.version_option(package_name="kiln")
+def main():
+    """kiln: EC2 Image Builder on your own machine."""
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [KILN_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help=f"Port [KILN_PORT, default {DEFAULT_PORT}].")
+@click.option("--data-dir", type=click.Path(file_okay=False), help=f"Where the SQLite state lives [KILN_DATA_DIR, default {default_data_dir()}].")
+@click.option("--in-memory", is_flag=True, default=None, help="Keep state in memory only [KILN_IN_MEMORY].")
+@click.option("--database-url", help="SQLAlchemy URL, e.g. postgresql://user@host/db [KILN_DATABASE_URL].")
+@click.option("--build-timing", callback=_timing, help="immediate | manual | SECONDS per build state [KILN_BUILD_TIMING, default 1].")
+@click.option("--workers", type=int, help="Server processes sharing the store [KILN_WORKERS, default 1].")
+def serve(host, port, data_dir, in_memory, database_url, build_timing, workers):
+    """Serve the Image Builder API."""
+    config = config_from_env()
+    for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
+                        ("database_url", database_url), ("build_timing", build_timing), ("workers", workers)):
+        if value is not None:
+            setattr(config, name, value)
+    if config.in_memory and config.workers > 1:
+        raise click.UsageError("--in-memory keeps state inside one process; it cannot be shared by --workers.")
+    from kiln.http.server import serve as run
+
+    click.echo(f"kiln serving Image Builder on http://{config.host}:{config.port} ({_where(config)})", err=True)
+    run(config)
+
+
+def _where(config: Config) -> str:
+    if config.database_url:
+        return config.database_url.split("@")[-1]
+    if config.in_memory:
+        return "in memory"
+    return config.data_dir or default_data_dir()
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False))
+@click.option("--database-url")
+@click.confirmation_option(prompt="Delete all kiln state?")
+def reset(data_dir, database_url):
+    """Delete every resource in the store."""
+    from kiln.store import Store
+
+    config = config_from_env()
+    config.data_dir = data_dir or config.data_dir
+    config.database_url = database_url or config.database_url
+    Store(config.store_url()).reset()
+    click.echo("kiln state deleted")
+
+
+@main.command()
+@click.option("--missing", is_flag=True, help="Only the operations not implemented yet.")
+def operations(missing):
+    """List the modeled operations and whether kiln implements them."""
+    from kiln import admin
+    from kiln.service import load_handlers
+
+    load_handlers()
+    status = admin.operation_status()
+    if not missing:
+        for op in status["implemented"]:
+            click.echo(f"implemented      {op}")
+    for op in status["notImplemented"]:
+        click.echo(f"not implemented  {op}")
+    click.echo(f"{len(status['implemented'])} of {len(status['implemented']) + len(status['notImplemented'])} operations implemented", err=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Settings from flags and KILN_* environment variables (flags win)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_PORT = 4599
+
+
+def default_data_dir() -> str:
+    """Per-user state: $XDG_DATA_HOME/kiln, else ~/.local/share/kiln."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "kiln")
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: str | None = None          # None with in_memory=False means default_data_dir()
+    in_memory: bool = False
+    database_url: str | None = None      # overrides data_dir (e.g. postgresql://...)
+    build_timing: str = "1"              # "immediate" | "manual" | seconds per state
+    account: str = "123456789012"        # account for access keys that are not 12 digits
+    workers: int = 1
+
+    def to_env(self) -> dict[str, str]:
+        env = {"KILN_HOST": self.host, "KILN_PORT": str(self.port), "KILN_BUILD_TIMING": self.build_timing,
+               "KILN_ACCOUNT": self.account, "KILN_IN_MEMORY": "1" if self.in_memory else ""}
+        if self.data_dir:
+            env["KILN_DATA_DIR"] = self.data_dir
+        if self.database_url:
+            env["KILN_DATABASE_URL"] = self.database_url
+        return env
+
+    def store_url(self) -> str:
+        from kiln.store.repository import sqlite_url
+
+        if self.database_url:
+            return self.database_url
+        if self.in_memory:
+            return "sqlite://"
+        return sqlite_url(self.data_dir or default_data_dir())
+
+    @property
+    def seconds_per_state(self) -> float | None:
+        """None for manual timing, 0 for immediate."""
+        if self.build_timing == "manual":
+            return None
+        if self.build_timing == "immediate":
+            return 0.0
+        return float(self.build_timing)
+
+
+def parse_build_timing(value: str) -> str:
+    value = str(value).strip().lower()
+    if value in ("immediate", "manual"):
+        return value
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"build timing must be 'immediate', 'manual' or a number of seconds, not {value!r}") from None
+    if seconds < 0:
+        raise ValueError("build timing seconds must be zero or more")
+    return value

@@ -1,0 +1,127 @@
+"""handle(request) -> response: identity -> route -> parse -> validate -> dispatch -> serialize.
+
+Knows nothing about uvicorn or botocore; the ASGI app, the in-process mock and
+the tests all call this one function.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+
+from kiln import errors
+from kiln.engine import timeline
+from kiln.engine.clock import Clock
+from kiln.errors import ApiError
+from kiln.identity import identify
+from kiln.protocol import parser, router, serializer, validator
+from kiln.protocol.spec import operations
+from kiln.service import Context, load_handlers
+from kiln.store import Store
+
+log = logging.getLogger("kiln")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str                    # raw, still percent-encoded
+    query: str = ""              # raw query string
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class Kiln:
+    """One emulator instance: a store, a clock and the build timing."""
+
+    def __init__(self, store: Store, seconds_per_state: float | None = 1.0, default_account: str = "123456789012"):
+        self.store = store
+        self.clock = Clock()
+        self.seconds_per_state = seconds_per_state
+        self.default_account = default_account
+        self.handlers = load_handlers()
+        operations()  # load the model now, not on the first request
+
+    def handle(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            output, op = self._dispatch(request, request_id)
+        except ApiError as e:
+            return error_response(e, request_id)
+        except Exception:  # never a stack trace on the wire
+            log.exception("internal error serving %s %s", request.method, request.path)
+            return error_response(errors.ServiceException("An internal error has occurred."), request_id)
+        if op.has_request_id:
+            output["requestId"] = request_id
+        return Response(200, _headers(request_id), serializer.serialize(op.output, output))
+
+    def _dispatch(self, request: Request, request_id: str):
+        found = router.route(request.method, request.path)
+        if found is None:
+            raise UnknownOperation(f"No Image Builder operation is served at {request.method} {request.path}.")
+        op, label = found
+        params = parser.parse(op, label, request.query, request.body)
+        validator.validate(op.input, params)
+        handler = self.handlers.get(op.name)
+        if handler is None:
+            raise errors.OperationNotSupportedException(f"kiln does not implement the {op.name} operation yet.")
+        who = identify(request.headers.get("authorization"), self.default_account)
+        now = self.clock.now()
+        timeline.advance_due(self.store, now)
+
+        def run(tx):
+            ctx = Context(tx, who.account, who.region, request_id, now, self.seconds_per_state, self.store.secret)
+            return _idempotent(op, params, lambda: handler(ctx, params), tx, now)
+
+        attempts = 4
+        for attempt in range(attempts):
+            try:
+                return self.store.run(run, who.account, who.region, write=not op.is_read), op
+            except IntegrityError:
+                # A concurrent writer took the same key first; running again lets
+                # the handler see that row and answer as the service would.
+                if attempt == attempts - 1:
+                    raise
+
+
+UnknownOperation = type("UnknownOperationException", (ApiError,), {"code": "UnknownOperationException", "status": 404})
+
+
+def _idempotent(op, params: dict, call, tx, now: float) -> dict:
+    member = op.idempotency_member
+    token = params.get(member) if member else None
+    if token is None:
+        return call()
+    rest = {k: v for k, v in params.items() if k != member}
+    digest = hashlib.sha256(orjson.dumps(rest, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    seen = tx.idempotent_get(op.name, token)
+    if seen is not None:
+        if seen[0] != digest:
+            raise errors.IdempotentParameterMismatchException(
+                f"The client token '{token}' was already used with different request parameters for {op.name}."
+            )
+        return seen[1]
+    output = call()
+    tx.idempotent_put(op.name, token, digest, output, now)
+    return output
+
+
+def _headers(request_id: str) -> dict[str, str]:
+    return {"content-type": "application/json", "x-amzn-requestid": request_id}
+
+
+def error_response(e: ApiError, request_id: str) -> Response:
+    headers = _headers(request_id)
+    headers["x-amzn-errortype"] = e.code
+    return Response(e.status, headers, orjson.dumps({"message": e.message}))

@@ -1,0 +1,1 @@
+"""Build progress as data: timelines applied lazily when resources are read."""

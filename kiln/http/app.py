@@ -1,0 +1,83 @@
+"""The ASGI app: the AWS API at every path, kiln's own controls under /_kiln/.
+
+A plain ASGI callable, no framework: each request is read whole, handed to
+core.handle (synchronously: a request is a few indexed queries, cheaper than a
+thread hop), and written back.
+"""
+from __future__ import annotations
+
+import orjson
+
+from kiln import admin
+from kiln.core import Kiln, Request, Response
+
+
+def make_app(kiln: Kiln):
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        path = raw_path.decode("latin-1")
+        if path.startswith("/_kiln/"):
+            response = _admin(kiln, scope["method"], path, body)
+        else:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            response = kiln.handle(Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers, body))
+        await send({
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()],
+        })
+        await send({"type": "http.response.body", "body": response.body})
+
+    return app
+
+
+async def _lifespan(receive, send):
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def _json(status: int, doc: dict) -> Response:
+    return Response(status, {"content-type": "application/json"}, orjson.dumps(doc))
+
+
+def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
+    path = path.split("?", 1)[0].rstrip("/")
+    try:
+        args = orjson.loads(body) if body.strip() else {}
+        if not isinstance(args, dict):
+            raise admin.AdminError("the request body must be a JSON object")
+        if (method, path) == ("GET", "/_kiln/health"):
+            return _json(200, admin.health(kiln))
+        if (method, path) == ("GET", "/_kiln/operations"):
+            return _json(200, admin.operation_status())
+        if (method, path) == ("POST", "/_kiln/reset"):
+            kiln.store.reset()
+            return _json(200, {"reset": True})
+        if (method, path) == ("POST", "/_kiln/clock/advance"):
+            return _json(200, admin.advance_clock(kiln, float(args.get("seconds", 0))))
+        if (method, path) == ("POST", "/_kiln/builds/advance"):
+            return _json(200, admin.advance_builds(kiln, args.get("imageBuildVersionArn"), bool(args.get("toEnd"))))
+        if (method, path) == ("POST", "/_kiln/builds/fail"):
+            return _json(200, admin.plan_failure(
+                kiln, args.get("state", "BUILDING"), args.get("reason", ""), args.get("imageBuildVersionArn"),
+                args.get("account"), args.get("region"),
+            ))
+    except (admin.AdminError, ValueError, TypeError) as e:
+        return _json(400, {"message": str(e)})
+    return _json(404, {"message": f"No kiln admin route at {method} {path}."})

@@ -1,0 +1,30 @@
+"""Who is calling: account from the access key id, region from the SigV4 scope.
+
+kiln does not verify signatures (it runs offline with any credentials); it only
+reads the Credential scope `AKID/date/region/service/aws4_request`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: str
+    region: str
+
+
+def identify(authorization: str | None, default_account: str = DEFAULT_ACCOUNT, default_region: str = DEFAULT_REGION) -> Identity:
+    if authorization:
+        m = _CREDENTIAL.search(authorization)
+        if m:
+            key_id, region = m.groups()
+            account = key_id if _ACCOUNT.fullmatch(key_id) else default_account
+            return Identity(account, region)
+    return Identity(default_account, default_region)

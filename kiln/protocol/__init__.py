@@ -1,0 +1,1 @@
+"""rest-json wire protocol for Image Builder, driven entirely by botocore's model."""

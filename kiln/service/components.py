@@ -1,0 +1,156 @@
+"""Components: AWSTOE documents, versioned, with service-assigned build numbers."""
+from __future__ import annotations
+
+import hashlib
+
+import orjson
+
+from kiln.errors import InvalidParameterCombinationException, invalid_value
+from kiln.service import operation, versioned
+from kiln.service.component_documents import parse_component_document
+from kiln.service.filters import compile_filters
+from kiln.service.resource import base_arn, check_dry_run, depended_on, iso, not_found, parse_arn
+from kiln.service.versions import latest_version_references, parse_version
+from kiln.store import Row
+
+TYPE = "component"
+LABEL = "Component"
+
+
+def read_document(request: dict) -> str:
+    """Exactly one of inline `data` or `uri`."""
+    data, uri = request.get("data"), request.get("uri")
+    if (data is None) == (uri is None):
+        raise InvalidParameterCombinationException(
+            "You must specify exactly one of the parameters 'data' and 'uri'."
+        )
+    if uri is not None:
+        # kiln runs offline: there is no S3 to read the document from.
+        raise invalid_value("uri", f"kiln cannot read '{uri}': S3 is not reachable offline. Pass the document inline in 'data'.")
+    return data
+
+
+def content_hash(request: dict, exclude=("clientToken", "tags", "dryRun", "name", "semanticVersion")) -> str:
+    content = {k: v for k, v in request.items() if k not in exclude}
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@operation("CreateComponent")
+def create_component(ctx, request):
+    data = read_document(request)
+    document = parse_component_document(data)
+    nodes = parse_version(request["semanticVersion"])
+    arn, build = versioned.new_build(ctx, TYPE, LABEL, request["name"], nodes, content_hash(request))
+    check_dry_run(request)
+    # `version` is M.m.p; the build number is only in the ARN (as GetComponent shows).
+    doc = {"arn": arn, "name": request["name"], "version": ".".join(map(str, nodes))}
+    for k in ("description", "changeDescription"):
+        if k in request:
+            doc[k] = request[k]
+    doc["type"] = document.type
+    doc["platform"] = request["platform"]
+    if request.get("supportedOsVersions"):
+        doc["supportedOsVersions"] = request["supportedOsVersions"]
+    doc["state"] = {"status": "ACTIVE"}
+    if document.parameters:
+        doc["parameters"] = document.parameters
+    doc["owner"] = ctx.account
+    doc["data"] = data  # verbatim, as submitted
+    if "kmsKeyId" in request:
+        doc["kmsKeyId"] = request["kmsKeyId"]
+    doc["encrypted"] = True
+    doc["dateCreated"] = iso(ctx.now)
+    doc["tags"] = request.get("tags") or {}
+    key = arn.split("/")[1]
+    ctx.tx.insert(Row(
+        arn=arn, type=TYPE, name_key=key, name=request["name"], doc=doc, major=nodes[0], minor=nodes[1],
+        patch=nodes[2], build=build, status="ACTIVE", created=ctx.now, content_hash=content_hash(request),
+    ))
+    return {
+        "clientToken": request["clientToken"],
+        "componentBuildVersionArn": arn,
+        "latestVersionReferences": latest_version_references(base_arn(arn), nodes),
+    }
+
+
+def resolve(ctx, arn: str, param: str) -> Row:
+    """A component build from a build, version or wildcard ARN (newest ACTIVE build)."""
+    parsed = parse_arn(param, arn, (TYPE,))
+    row = versioned.resolve(ctx, parsed, param, status=None if parsed.build is not None else "ACTIVE")
+    if row is None:
+        raise not_found(LABEL, arn)
+    return row
+
+
+@operation("GetComponent")
+def get_component(ctx, request):
+    row = resolve(ctx, request["componentBuildVersionArn"], "componentBuildVersionArn")
+    return {"component": row.doc, "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+
+
+@operation("DeleteComponent")
+def delete_component(ctx, request):
+    arn = request["componentBuildVersionArn"]
+    parsed = parse_arn("componentBuildVersionArn", arn, (TYPE,))
+    row = ctx.tx.get(arn, TYPE) if parsed.build is not None and parsed.owner == ctx.account else None
+    if row is None:
+        raise not_found(LABEL, arn)
+    if ctx.tx.referrers(arn):
+        raise depended_on(arn)
+    ctx.tx.delete(arn)
+    return {"componentBuildVersionArn": arn}
+
+
+_FILTERS = {
+    "description": lambda r: r.doc.get("description"),
+    "name": lambda r: r.doc.get("name"),
+    "platform": lambda r: r.doc.get("platform"),
+    "productCodes": lambda r: [p.get("productCodeId") for p in r.doc.get("productCodes") or ()],
+    "status": lambda r: r.status,
+    "supportedOsVersion": lambda r: r.doc.get("supportedOsVersions"),
+    "type": lambda r: r.doc.get("type"),
+    "version": lambda r: f"{r.major}.{r.minor}.{r.patch}",
+}
+
+
+@operation("ListComponents")
+def list_components(ctx, request):
+    filters = request.get("filters")
+    if request.get("byName") and any(f.get("name") == "version" for f in filters or ()):
+        raise InvalidParameterCombinationException(
+            "The parameters 'byName' and the 'version' filter cannot be used together."
+        )
+    wanted = compile_filters(filters, _FILTERS)
+    show_deprecated = any(f.get("name") == "status" and "DEPRECATED" in (f.get("values") or ()) for f in filters or ())
+
+    def keep(row):
+        return wanted(row) and (show_deprecated or row.status != "DEPRECATED")
+
+    group = "name" if request.get("byName") else "version"
+    rows, token = versioned.list_rows(ctx, TYPE, "ListComponents", request, keep, request.get("owner"), group)
+    return {"componentVersionList": [_version_entry(r) for r in rows], "nextToken": token}
+
+
+def _version_entry(row: Row) -> dict:
+    doc = versioned.version_doc(row)
+    doc["status"] = row.status
+    return doc
+
+
+@operation("ListComponentBuildVersions")
+def list_component_build_versions(ctx, request):
+    arn = request.get("componentVersionArn")
+    if arn is None:
+        keep = lambda row: row.status != "DEPRECATED"  # noqa: E731
+    else:
+        parsed = parse_arn("componentVersionArn", arn, (TYPE,))
+        nodes = tuple(int(n) for n in parsed.version.split("."))
+        if parsed.owner != ctx.account or parsed.region != ctx.region:
+            return {"componentSummaryList": [], "nextToken": None}
+
+        def keep(row):
+            return row.name_key == parsed.name and row.version == nodes and row.status != "DEPRECATED"
+
+    rows, token = versioned.list_rows(ctx, TYPE, "ListComponentBuildVersions", request, keep, "Self", "build",
+                                      name_key=None if arn is None else parsed.name)
+    return {"componentSummaryList": [r.doc for r in rows], "nextToken": token}

@@ -1,0 +1,130 @@
+"""Versioned resources (images, components, workflows): resolving build, version
+and wildcard ARNs against the caller's own rows and the AWS-managed catalog."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from kiln import catalog
+from kiln.service import arns, pagination
+from kiln.service.resource import already_exists
+from kiln.service.pagination import Sorted
+from kiln.service.versions import matches, wildcard
+from kiln.store import Row
+from kiln.store.repository import sort_key
+
+_CATALOG = {"image": catalog.managed_images, "component": catalog.managed_components, "workflow": catalog.managed_workflows}
+
+
+def catalog_kind(kind: str) -> str:
+    return "workflow" if kind.startswith("workflow/") else kind
+
+
+@lru_cache(maxsize=64)
+def managed(kind: str, region: str) -> Sorted:
+    """The AWS-managed resources of one kind (e.g. "component", "workflow/build"),
+    as rows in list order, served like a table."""
+    rows = []
+    for doc in _CATALOG[catalog_kind(kind)](region):
+        parsed = arns.parse(doc["arn"])
+        if parsed.kind != kind:
+            continue
+        major, minor, patch = (int(n) for n in parsed.version.split("."))
+        build = parsed.build
+        rows.append(Row(
+            arn=doc["arn"], type=kind, name_key=parsed.name, name=doc["name"], doc=doc,
+            major=major, minor=minor, patch=patch, build=build,
+            status=(doc.get("state") or {}).get("status", "ACTIVE"),
+            sort_key=sort_key(parsed.name, major, minor, patch, build),
+        ))
+    return Sorted(rows)
+
+
+def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row | None:
+    """The row an ARN names: a build ARN names exactly one build (any state);
+    version and wildcard ARNs name the newest matching build in `status`."""
+    if parsed.region != ctx.region or parsed.version is None:
+        return None
+    nodes = wildcard(parsed.version, param)
+    if parsed.build is not None and None in nodes:
+        return None
+    if parsed.owner == arns.AWS_OWNER:
+        for row in managed(parsed.kind, ctx.region).rows:
+            if row.name_key != parsed.name or not matches(nodes, row.version):
+                continue
+            if parsed.build is not None:
+                if row.build == parsed.build:
+                    return row
+            elif status is None or row.status == status:
+                return row  # rows are newest first
+        return None
+    if parsed.owner != ctx.account:
+        return None
+    if parsed.build is not None:
+        return ctx.tx.get(_canonical(parsed), parsed.kind)
+    return ctx.tx.latest(parsed.kind, parsed.name, *nodes, status=status)
+
+
+def _canonical(parsed: arns.Arn) -> str:
+    """A build ARN as stored (leading zeros in version nodes are normalised)."""
+    version = ".".join(str(int(n)) for n in parsed.version.split("."))
+    return f"arn:{parsed.partition}:imagebuilder:{parsed.region}:{parsed.owner}:{parsed.kind}/{parsed.name}/{version}/{parsed.build}"
+
+
+def new_build(ctx, kind: str, label: str, name: str, nodes: tuple[int, int, int], content_hash: str) -> tuple[str, int]:
+    """The ARN and number of a new build of name/version. Same content as the newest
+    build of that version is refused; different content makes the next build."""
+    key = arns.name_key(name)
+    latest = ctx.tx.latest(kind, key, *nodes)
+    version = ".".join(map(str, nodes))
+    if latest is not None and latest.content_hash == content_hash:
+        raise already_exists(label, latest.arn)
+    build = ctx.tx.next_number(f"{kind}/{key}/{version}")
+    return arns.make(ctx, kind, key, version, build), build
+
+
+def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | None, group: str,
+              name_key: str | None = None):
+    """A page of a versioned kind, one entry per build ("build"), per version
+    ("version") or per name ("name"), newest first within a name."""
+    if owner in (None, "Self"):
+        fetch = lambda after, n: ctx.tx.page(kind, after, n, name_key=name_key)  # noqa: E731
+    elif owner == "Amazon":
+        fetch = managed(kind, ctx.region).fetch
+    else:
+        return [], None  # nothing is shared with a kiln account, nor sold to it
+    seen: set = set()
+
+    def group_of(row: Row):
+        if group == "version":
+            return (row.name_key, row.major, row.minor, row.patch)
+        if group == "name":
+            return (row.name_key,)
+        return None
+
+    def take(row: Row) -> bool:
+        g = group_of(row)
+        if g is not None and g in seen:
+            return False
+        if not keep(row):
+            return False
+        if g is not None:
+            seen.add(g)
+        return True
+
+    def key_of(row: Row) -> str:
+        # After a version (or name) is listed, the next page starts past all its builds.
+        if group == "version":
+            return sort_key(row.name_key, row.major, row.minor, row.patch, 0)
+        if group == "name":
+            return sort_key(row.name_key, 0, 0, 0, 0)
+        return row.sort_key
+
+    return pagination.page(ctx.secret, operation, request, fetch, take, key_of)
+
+
+def version_doc(row: Row) -> dict:
+    """A build document seen at version level: version ARN, version M.m.p."""
+    doc = dict(row.doc)
+    doc["arn"] = row.arn.rsplit("/", 1)[0]
+    doc["version"] = f"{row.major}.{row.minor}.{row.patch}"
+    return doc

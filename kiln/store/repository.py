@@ -1,0 +1,360 @@
+"""The repository: one transaction per API request, rows in and out as plain data.
+
+SQLite (default, WAL) and PostgreSQL share this code; the few dialect differences
+(how a write transaction starts, upserts) are isolated in small functions below.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from kiln.store import schema
+from kiln.store.schema import counters, faults, idempotency, references, resources, settings
+
+MAX_NODE = 2**30 - 1  # a semantic-version node's maximum, per the model docs
+
+
+def sort_key(name_key: str, major: int = 0, minor: int = 0, patch: int = 0, build: int = 0) -> str:
+    """Ascending order of this string = by name, then newest version and build first."""
+    return (
+        f"{name_key} {MAX_NODE - major:010d}.{MAX_NODE - minor:010d}."
+        f"{MAX_NODE - patch:010d}.{2**31 - build:010d}"
+    )
+
+
+@dataclass
+class Row:
+    arn: str
+    type: str
+    name_key: str
+    name: str
+    doc: dict
+    major: int = 0
+    minor: int = 0
+    patch: int = 0
+    build: int = 0
+    status: str | None = None
+    created: float = 0.0
+    content_hash: str | None = None
+    next_due: float | None = None
+    timeline: dict | None = None
+    sort_key: str = field(default="")
+
+    @property
+    def version(self) -> tuple[int, int, int]:
+        return (self.major, self.minor, self.patch)
+
+
+_COLUMNS = (
+    resources.c.arn, resources.c.type, resources.c.name_key, resources.c.name, resources.c.doc,
+    resources.c.major, resources.c.minor, resources.c.patch, resources.c.build, resources.c.status,
+    resources.c.created, resources.c.content_hash, resources.c.next_due, resources.c.timeline,
+    resources.c.sort_key,
+)
+
+
+def _row(r) -> Row:
+    return Row(
+        arn=r[0], type=r[1], name_key=r[2], name=r[3], doc=orjson.loads(r[4]),
+        major=r[5], minor=r[6], patch=r[7], build=r[8], status=r[9], created=r[10],
+        content_hash=r[11], next_due=r[12], timeline=orjson.loads(r[13]) if r[13] else None,
+        sort_key=r[14],
+    )
+
+
+class Tx:
+    """One request's view of the store, scoped to the caller's account and region."""
+
+    def __init__(self, conn: Connection, account: str, region: str):
+        self.conn = conn
+        self.account = account
+        self.region = region
+
+    def _scope(self, table):
+        return sa.and_(table.c.account == self.account, table.c.region == self.region)
+
+    # -- resources -------------------------------------------------------
+    def get(self, arn: str, type_: str | None = None) -> Row | None:
+        q = sa.select(*_COLUMNS).where(self._scope(resources), resources.c.arn == arn)
+        if type_ is not None:
+            q = q.where(resources.c.type == type_)
+        r = self.conn.execute(q).first()
+        return _row(r) if r else None
+
+    def insert(self, row: Row) -> None:
+        self.conn.execute(resources.insert().values(**self._values(row)))
+
+    def save(self, row: Row) -> None:
+        """Write back a row read in this transaction (document, status, engine columns)."""
+        values = self._values(row)
+        for k in ("account", "region", "arn"):
+            values.pop(k)
+        self.conn.execute(resources.update().where(self._scope(resources), resources.c.arn == row.arn).values(**values))
+
+    def delete(self, arn: str) -> None:
+        self.conn.execute(resources.delete().where(self._scope(resources), resources.c.arn == arn))
+        self.conn.execute(references.delete().where(self._scope(references), references.c.from_arn == arn))
+
+    def _values(self, row: Row) -> dict:
+        return dict(
+            account=self.account, region=self.region, arn=row.arn, type=row.type, name_key=row.name_key,
+            name=row.name, major=row.major, minor=row.minor, patch=row.patch, build=row.build,
+            sort_key=row.sort_key or sort_key(row.name_key, row.major, row.minor, row.patch, row.build),
+            status=row.status, created=row.created, content_hash=row.content_hash,
+            doc=orjson.dumps(row.doc).decode(), next_due=row.next_due,
+            timeline=orjson.dumps(row.timeline).decode() if row.timeline is not None else None,
+        )
+
+    def versions(self, type_: str, name_key: str, major=None, minor=None, patch=None, status=None) -> list[Row]:
+        """Rows of one name, newest first; None nodes are wildcards."""
+        q = sa.select(*_COLUMNS).where(
+            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key
+        )
+        for col, v in ((resources.c.major, major), (resources.c.minor, minor), (resources.c.patch, patch)):
+            if v is not None:
+                q = q.where(col == v)
+        if status is not None:
+            q = q.where(resources.c.status == status)
+        q = q.order_by(resources.c.sort_key)
+        return [_row(r) for r in self.conn.execute(q)]
+
+    def latest(self, type_: str, name_key: str, major=None, minor=None, patch=None, status=None) -> Row | None:
+        q = sa.select(*_COLUMNS).where(
+            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key
+        )
+        for col, v in ((resources.c.major, major), (resources.c.minor, minor), (resources.c.patch, patch)):
+            if v is not None:
+                q = q.where(col == v)
+        if status is not None:
+            q = q.where(resources.c.status == status)
+        r = self.conn.execute(q.order_by(resources.c.sort_key).limit(1)).first()
+        return _row(r) if r else None
+
+    def page(self, type_: str, after: str | None, limit: int, name: str | None = None,
+             name_key: str | None = None) -> list[Row]:
+        """Keyset page in list order: never an OFFSET scan."""
+        q = sa.select(*_COLUMNS).where(self._scope(resources), resources.c.type == type_)
+        if after is not None:
+            q = q.where(resources.c.sort_key > after)
+        if name is not None:
+            q = q.where(resources.c.name == name)
+        if name_key is not None:
+            q = q.where(resources.c.name_key == name_key)
+        q = q.order_by(resources.c.sort_key).limit(limit)
+        return [_row(r) for r in self.conn.execute(q)]
+
+    def exists_type(self, type_: str, name_key: str) -> bool:
+        q = sa.select(resources.c.arn).where(
+            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key
+        ).limit(1)
+        return self.conn.execute(q).first() is not None
+
+    # -- counters --------------------------------------------------------
+    def next_number(self, scope: str) -> int:
+        """Next value of a monotonic counter (build numbers). Gap-free under concurrency:
+        the row is created or locked by an upsert inside this write transaction."""
+        t = counters
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(t).values(account=self.account, region=self.region, scope=scope, value=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.account, t.c.region, t.c.scope], set_={"value": t.c.value + 1}
+        ).returning(t.c.value)
+        return self.conn.execute(stmt).scalar_one()
+
+    # -- references ------------------------------------------------------
+    def add_references(self, from_arn: str, to_arns) -> None:
+        rows = [
+            dict(account=self.account, region=self.region, from_arn=from_arn, to_arn=a)
+            for a in sorted(set(to_arns))
+        ]
+        if rows:
+            self.conn.execute(references.insert(), rows)
+
+    def referrers(self, to_arn: str) -> list[str]:
+        q = sa.select(references.c.from_arn).where(self._scope(references), references.c.to_arn == to_arn)
+        return [r[0] for r in self.conn.execute(q)]
+
+    # -- idempotency -----------------------------------------------------
+    def idempotent_get(self, operation: str, token: str) -> tuple[str, dict] | None:
+        t = idempotency
+        q = sa.select(t.c.request_hash, t.c.response).where(self._scope(t), t.c.operation == operation, t.c.token == token)
+        r = self.conn.execute(q).first()
+        return (r[0], orjson.loads(r[1])) if r else None
+
+    def idempotent_put(self, operation: str, token: str, request_hash: str, response: dict, now: float) -> None:
+        self.conn.execute(
+            idempotency.insert().values(
+                account=self.account, region=self.region, operation=operation, token=token,
+                request_hash=request_hash, response=orjson.dumps(response).decode(), created=now,
+            )
+        )
+
+    # -- faults (admin) --------------------------------------------------
+    def take_fault(self, image_arn: str) -> tuple[str, str] | None:
+        """The failure planned for this build: one aimed at it, else the next-build one."""
+        t = faults
+        for cond in (t.c.image_arn == image_arn, t.c.image_arn.is_(None)):
+            q = sa.select(t.c.id, t.c.state, t.c.reason).where(
+                cond,
+                sa.or_(t.c.account.is_(None), t.c.account == self.account),
+                sa.or_(t.c.region.is_(None), t.c.region == self.region),
+            ).order_by(t.c.id).limit(1)
+            r = self.conn.execute(q).first()
+            if r:
+                self.conn.execute(t.delete().where(t.c.id == r[0]))
+                return r[1], r[2]
+        return None
+
+
+# Per-type hooks run after the engine changes a row (e.g. to keep an image's
+# version summary in step); registered by the service modules.
+ROW_HOOKS: dict = {}
+
+
+def on_engine_change(type_: str):
+    def register(fn):
+        ROW_HOOKS[type_] = fn
+        return fn
+
+    return register
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = _engine(url)
+        self.dialect = self.engine.dialect.name
+        schema.metadata.create_all(self.engine)
+        self.secret = self._setting("pagination_secret", lambda: secrets.token_hex(32))
+
+    def _setting(self, key: str, make) -> str:
+        with self.engine.begin() as conn:
+            _start(conn, write=True)
+            r = conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).first()
+            if r:
+                return r[0]
+            value = make()
+            conn.execute(settings.insert().values(key=key, value=value))
+            return value
+
+    @contextmanager
+    def transaction(self, account: str, region: str, write: bool = True) -> Iterator[Tx]:
+        with self.engine.connect() as conn:
+            _start(conn, write)
+            try:
+                yield Tx(conn, account, region)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def run(self, fn, account: str, region: str, write: bool = True, attempts: int = 50):
+        """Run fn(tx) in one transaction, retrying only lock contention and
+        serialization failures, so "database is locked" never reaches a user."""
+        delay = 0.002
+        for attempt in range(attempts):
+            try:
+                with self.transaction(account, region, write) as tx:
+                    return fn(tx)
+            except OperationalError as e:
+                if attempt == attempts - 1 or not _retryable(e):
+                    raise
+            except sa.exc.DBAPIError as e:
+                if attempt == attempts - 1 or not _retryable(e):
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def has_due(self, now: float) -> bool:
+        """Is any build transition due? (one indexed probe, before each request)"""
+        with self.engine.connect() as conn:
+            q = sa.select(resources.c.arn).where(resources.c.next_due <= now).limit(1)
+            found = conn.execute(q).first() is not None
+            conn.rollback()
+            return found
+
+    def apply_due(self, now: float, apply) -> None:
+        """Apply due build transitions to every due row, across accounts, in one write transaction."""
+
+        def run(tx: Tx):
+            q = sa.select(resources.c.account, resources.c.region, *_COLUMNS).where(resources.c.next_due <= now)
+            for r in tx.conn.execute(q).all():
+                scoped = Tx(tx.conn, r[0], r[1])
+                row = _row(r[2:])
+                if apply(row, now):
+                    scoped.save(row)
+                    hook = ROW_HOOKS.get(row.type)
+                    if hook:
+                        hook(scoped, row)
+
+        self.run(run, "", "", write=True)
+
+    def reset(self) -> None:
+        with self.engine.begin() as conn:
+            _start(conn, write=True)
+            for table in (resources, counters, references, idempotency, faults):
+                conn.execute(table.delete())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _retryable(e: Exception) -> bool:
+    text = str(getattr(e, "orig", e)).lower()
+    code = getattr(getattr(e, "orig", None), "sqlstate", None)
+    return "locked" in text or "busy" in text or code in ("40001", "40P01") or "could not serialize" in text or "deadlock" in text
+
+
+def _start(conn: Connection, write: bool) -> None:
+    if conn.dialect.name == "sqlite":
+        # pysqlite runs in autocommit mode (see _engine); a write transaction takes
+        # the write lock up front so two writers queue instead of deadlocking.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        from sqlalchemy.pool import StaticPool
+
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        kwargs = {"connect_args": {"check_same_thread": False, "isolation_level": None, "timeout": 30}}
+        if in_memory:
+            kwargs["poolclass"] = StaticPool  # one shared connection, or each would be a fresh empty DB
+        engine = sa.create_engine(url, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            if not in_memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL: a commit survives a killed process (it is in the WAL
+                # before COMMIT returns); only an OS crash could lose the last ones.
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=OFF")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return sa.create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
+
+
+def sqlite_url(data_dir: str | None) -> str:
+    if data_dir is None:
+        return "sqlite://"
+    os.makedirs(data_dir, exist_ok=True)
+    return f"sqlite:///{os.path.join(data_dir, 'kiln.db')}"
+

@@ -1,0 +1,99 @@
+"""SQLAlchemy Core schema, the same on SQLite and PostgreSQL.
+
+One `resources` table holds every resource type. `doc` is the API-shaped document
+as JSON text (architecture principle 3); the other columns are what queries need
+(keys, version nodes for wildcard resolution, list order) or engine bookkeeping
+(`next_due`, `timeline`), never a second copy of API fields to keep in sync.
+Every row is keyed by (account, region): isolation is in the primary key.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# Keyset pagination compares sort keys bytewise; PostgreSQL's default collation
+# would ignore punctuation, so the column is pinned to "C" there.
+_BYTEWISE = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
+
+resources = sa.Table(
+    "resources",
+    metadata,
+    sa.Column("account", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("arn", sa.String(1024), primary_key=True),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("name_key", sa.String(128), nullable=False),   # the ARN name segment
+    sa.Column("name", sa.String(128), nullable=False),       # the name as the user spelled it
+    sa.Column("major", sa.BigInteger, nullable=False, default=0),
+    sa.Column("minor", sa.BigInteger, nullable=False, default=0),
+    sa.Column("patch", sa.BigInteger, nullable=False, default=0),
+    sa.Column("build", sa.BigInteger, nullable=False, default=0),
+    # name_key + inverted version: ascending order = by name, newest version first.
+    sa.Column("sort_key", _BYTEWISE, nullable=False),
+    sa.Column("status", sa.String(32)),
+    sa.Column("created", sa.Float(precision=53), nullable=False),
+    sa.Column("content_hash", sa.String(64)),
+    sa.Column("doc", sa.Text, nullable=False),
+    sa.Column("next_due", sa.Float(precision=53)),           # engine: when the next transition is due
+    sa.Column("timeline", sa.Text),                           # engine: the build plan, as JSON
+)
+sa.Index("ix_resources_list", resources.c.account, resources.c.region, resources.c.type, resources.c.sort_key)
+sa.Index(
+    "ix_resources_version",
+    resources.c.account, resources.c.region, resources.c.type, resources.c.name_key,
+    resources.c.major, resources.c.minor, resources.c.patch, resources.c.build,
+)
+sa.Index("ix_resources_due", resources.c.next_due)
+
+# Monotonic counters (build numbers): never reused, even after a delete.
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("account", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("scope", sa.String(600), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+# "from_arn uses to_arn": what blocks a delete with ResourceDependencyException.
+references = sa.Table(
+    "references",
+    metadata,
+    sa.Column("account", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("from_arn", sa.String(1024), primary_key=True),
+    sa.Column("to_arn", sa.String(1024), primary_key=True),
+)
+sa.Index("ix_references_to", references.c.account, references.c.region, references.c.to_arn)
+
+idempotency = sa.Table(
+    "idempotency",
+    metadata,
+    sa.Column("account", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("operation", sa.String(64), primary_key=True),
+    sa.Column("token", sa.String(128), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("response", sa.Text, nullable=False),
+    sa.Column("created", sa.Float(precision=53), nullable=False),
+)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+# Failures injected through /_kiln/ for users testing their failure handling.
+faults = sa.Table(
+    "faults",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(12)),
+    sa.Column("region", sa.String(32)),
+    sa.Column("image_arn", sa.String(1024)),   # NULL: the next build created
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
