@@ -14,8 +14,10 @@ HANDLERS: dict[str, Callable] = {}
 FAMILIES = (
     "components",
     "workflows",
+    "image_recipes",
     "infrastructure_configurations",
     "distribution_configurations",
+    "images",
     "tags",
 )
 

@@ -1,0 +1,261 @@
+"""Images: builds of a recipe, moving PENDING -> BUILDING -> TESTING -> DISTRIBUTING
+-> INTEGRATING -> AVAILABLE on a timeline (kiln.engine.timeline)."""
+from __future__ import annotations
+
+import hashlib
+
+from kiln.engine import timeline
+from kiln.engine.timeline import IN_PROGRESS
+from kiln.errors import (
+    InvalidParameterCombinationException,
+    InvalidRequestException,
+    ResourceDependencyException,
+    ResourceNotFoundException,
+    invalid_value,
+)
+from kiln.service import arns, distribution_configurations, image_recipes, operation, versioned, workflows
+from kiln.service.filters import compile_filters
+from kiln.service.resource import base_arn, iso, not_found, parse_arn
+from kiln.service.versions import latest_version_references
+from kiln.store import Row
+
+TYPE = "image"
+VERSION_TYPE = "image-version"   # one row per name/version: what ListImages pages through
+LABEL = "Image"
+DEFAULT_TESTS = {"imageTestsEnabled": True, "timeoutMinutes": 720}
+
+
+def ami_id(*parts: str) -> str:
+    return "ami-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:17]
+
+
+def build_date(epoch: float) -> str:
+    """{{ imagebuilder:buildDate }}: the ISO time with ':' as '-' (AMI names allow no ':')."""
+    return iso(epoch).replace(":", "-")
+
+
+def render_ami_name(template: str, epoch: float, build: int) -> str:
+    import re
+
+    name = re.sub(r"\{\{\s*imagebuilder:buildDate\s*\}\}", build_date(epoch), template)
+    return re.sub(r"\{\{\s*imagebuilder:buildVersion\s*\}\}", str(build), name)
+
+
+def output_amis(ctx, image_name: str, description: str | None, distribution: dict | None, build: int) -> list[dict]:
+    """One AMI in the build Region, and one per distribution Region and target account."""
+    by_region = {d["region"]: d for d in (distribution or {}).get("distributions", ())}
+    regions = [ctx.region] + [r for r in by_region if r != ctx.region]
+    amis = []
+    for region in regions:
+        d = by_region.get(region, {})
+        if d and not d.get("amiDistributionConfiguration") and d.get("containerDistributionConfiguration"):
+            continue  # a container-only entry copies no AMI
+        ami = d.get("amiDistributionConfiguration") or {}
+        name = render_ami_name(ami.get("name") or f"{image_name} {{{{ imagebuilder:buildDate }}}}", ctx.now, build)
+        accounts = [ctx.account] + [a for a in ami.get("targetAccountIds") or () if a != ctx.account]
+        for account in accounts:
+            entry = {"region": region, "image": ami_id(ctx.account, ctx.region, image_name, str(build), region, account), "name": name}
+            if ami.get("description") or description:
+                entry["description"] = ami.get("description") or description
+            entry["state"] = {"status": "AVAILABLE"}
+            entry["accountId"] = account
+            amis.append(entry)
+    return amis
+
+
+def embedded_recipe(ctx, recipe: Row, parent: image_recipes.Parent, used: list[Row]) -> dict:
+    """The recipe as the build used it: component and parent ARNs resolved to builds."""
+    doc = dict(recipe.doc)
+    doc["components"] = [{**c, "componentArn": row.arn} for c, row in zip(recipe.doc.get("components") or (), used)]
+    if parent.image is not None:
+        doc["parentImage"] = parent.image.arn
+    return doc
+
+
+@operation("CreateImage")
+def create_image(ctx, request):
+    if bool(request.get("imageRecipeArn")) == bool(request.get("containerRecipeArn")):
+        raise InvalidRequestException("You must specify exactly one of the parameters 'imageRecipeArn' and 'containerRecipeArn'.")
+    if request.get("containerRecipeArn"):
+        parse_arn("containerRecipeArn", request["containerRecipeArn"], ("container-recipe",))
+        raise not_found("ContainerRecipe", request["containerRecipeArn"])
+    recipe = image_recipes.resolve(ctx, request["imageRecipeArn"])
+    infra = _config(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
+                    "infrastructure-configuration", "InfrastructureConfiguration")
+    distribution = None
+    if request.get("distributionConfigurationArn"):
+        distribution = distribution_configurations.get_row(ctx, request["distributionConfigurationArn"]).doc
+    if request.get("workflows") and not request.get("executionRole"):
+        raise InvalidParameterCombinationException(
+            "The value supplied for parameter 'executionRole' is not valid. An execution role is required when custom workflows are specified."
+        )
+    for i, w in enumerate(request.get("workflows") or ()):
+        workflows.resolve(ctx, w["workflowArn"], f"workflows[{i}].workflowArn")
+    # Version and wildcard references resolve now, when the build starts.
+    parent = image_recipes.resolve_parent(ctx, recipe.doc["parentImage"], "imageRecipeArn")
+    used = image_recipes.check_components(ctx, recipe.doc.get("components") or [], None)
+
+    version = recipe.doc["version"]
+    build = ctx.tx.next_number(f"{TYPE}/{recipe.name_key}/{version}")
+    arn = arns.make(ctx, TYPE, recipe.name_key, version, build)
+    tests = {**DEFAULT_TESTS, **(request.get("imageTestsConfiguration") or {})}
+    done: dict = {"outputResources": {"amis": output_amis(ctx, recipe.name, recipe.doc.get("description"), distribution, build)}}
+    if parent.os_version:
+        done["osVersion"] = parent.os_version
+    plan = timeline.plan(ctx.now, ctx.seconds_per_state, tests["imageTestsEnabled"], ctx.tx.take_fault(arn), done)
+
+    doc = {"arn": arn, "type": "AMI", "name": recipe.name, "version": f"{version}/{build}", "platform": recipe.doc["platform"],
+           "enhancedImageMetadataEnabled": request.get("enhancedImageMetadataEnabled", True),
+           "state": {"status": "PENDING"}, "imageRecipe": embedded_recipe(ctx, recipe, parent, used),
+           "infrastructureConfiguration": infra.doc}
+    if distribution is not None:
+        doc["distributionConfiguration"] = distribution
+    doc.update(imageTestsConfiguration=tests, dateCreated=iso(ctx.now), outputResources={"amis": []},
+               tags=request.get("tags") or {}, buildType="USER_INITIATED", imageSource=parent.source)
+    for k in ("imageScanningConfiguration", "executionRole", "workflows"):
+        if request.get(k):
+            doc[k] = request[k]
+    doc["loggingConfiguration"] = request.get("loggingConfiguration") or {"logGroupName": f"/aws/imagebuilder/{recipe.name}"}
+
+    row = Row(arn=arn, type=TYPE, name_key=recipe.name_key, name=recipe.name, doc=doc, major=recipe.major,
+              minor=recipe.minor, patch=recipe.patch, build=build, status="PENDING", created=ctx.now, timeline=plan)
+    timeline.apply(row, ctx.now)
+    row.next_due = timeline.next_due(plan) if row.status in IN_PROGRESS else None
+    ctx.tx.insert(row)
+    _ensure_version_row(ctx, row, parent)
+    return {
+        "clientToken": request["clientToken"],
+        "imageBuildVersionArn": arn,
+        "latestVersionReferences": latest_version_references(base_arn(arn), row.version),
+    }
+
+
+def _config(ctx, arn: str, param: str, kind: str, label: str) -> Row:
+    parse_arn(param, arn, (kind,))
+    row = ctx.tx.get(arn, kind)
+    if row is None:
+        raise not_found(label, arn)
+    return row
+
+
+def _ensure_version_row(ctx, build: Row, parent: image_recipes.Parent) -> None:
+    version_arn = build.arn.rsplit("/", 1)[0]
+    if ctx.tx.get(version_arn, VERSION_TYPE) is not None:
+        return
+    doc = {"arn": version_arn, "name": build.name, "type": build.doc["type"], "version": build.doc["version"].split("/")[0],
+           "platform": build.doc["platform"]}
+    if parent.os_version:
+        doc["osVersion"] = parent.os_version
+    doc.update(owner=ctx.account, dateCreated=build.doc["dateCreated"], buildType=build.doc["buildType"],
+               imageSource=build.doc["imageSource"], tags={})
+    ctx.tx.insert(Row(arn=version_arn, type=VERSION_TYPE, name_key=build.name_key, name=build.name, doc=doc,
+                      major=build.major, minor=build.minor, patch=build.patch, created=ctx.now))
+
+
+def resolve(ctx, arn: str, param: str = "imageBuildVersionArn") -> Row:
+    """GetImage's rule: a build ARN names that build in any state; version and
+    wildcard ARNs name the newest build that is AVAILABLE now."""
+    parsed = parse_arn(param, arn, (TYPE,))
+    row = versioned.resolve(ctx, parsed, param, status=None if parsed.build is not None else "AVAILABLE")
+    if row is None:
+        if parsed.build is None:
+            raise ResourceNotFoundException(
+                f"The following resource '{LABEL}' cannot be found: '{arn}'. Version and wildcard ARNs resolve only "
+                "to builds in the AVAILABLE state; use the full build version ARN to get a build in any other state."
+            )
+        raise not_found(LABEL, arn)
+    return row
+
+
+@operation("GetImage")
+def get_image(ctx, request):
+    row = resolve(ctx, request["imageBuildVersionArn"])
+    return {"image": row.doc, "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+
+
+_FILTERS = {
+    "name": lambda r: r.doc.get("name"),
+    "osVersion": lambda r: r.doc.get("osVersion"),
+    "platform": lambda r: r.doc.get("platform"),
+    "type": lambda r: r.doc.get("type"),
+    "version": lambda r: f"{r.major}.{r.minor}.{r.patch}",
+}
+
+
+@operation("ListImages")
+def list_images(ctx, request):
+    filters = request.get("filters")
+    if request.get("byName") and any(f.get("name") == "version" for f in filters or ()):
+        raise InvalidParameterCombinationException("The parameters 'byName' and the 'version' filter cannot be used together.")
+    keep = compile_filters(filters, _FILTERS)
+    owner = request.get("owner")
+    group = "name" if request.get("byName") else "version"
+    if owner == "Amazon":
+        rows, token = versioned.list_rows(ctx, TYPE, "ListImages", request, keep, owner, group)
+        entries = [{**versioned.version_doc(r), "owner": "Amazon"} for r in rows]
+    else:
+        kind = VERSION_TYPE if owner in (None, "Self") else None
+        rows, token = versioned.list_rows(ctx, kind, "ListImages", request, keep, owner, "name" if group == "name" else "build")
+        entries = [r.doc for r in rows]
+    return {"imageVersionList": entries, "nextToken": token}
+
+
+@operation("ListImageBuildVersions")
+def list_image_build_versions(ctx, request):
+    arn = request.get("imageVersionArn")
+    wanted = compile_filters(request.get("filters"), _FILTERS)
+    key = None
+    if arn is None:
+        keep = wanted
+    else:
+        parsed = parse_arn("imageVersionArn", arn, (TYPE,))
+        if parsed.region != ctx.region or parsed.owner not in (ctx.account, arns.AWS_OWNER):
+            return {"imageSummaryList": [], "nextToken": None}
+        nodes = tuple(int(n) for n in parsed.version.split("."))
+        key = parsed.name
+
+        def keep(r):
+            return r.name_key == parsed.name and r.version == nodes and wanted(r)
+
+    owner = "Amazon" if arn and arns.parse(arn).owner == arns.AWS_OWNER else "Self"
+    rows, token = versioned.list_rows(ctx, TYPE, "ListImageBuildVersions", request, keep, owner, "build", name_key=key)
+    owner_field = "Amazon" if owner == "Amazon" else ctx.account
+    return {"imageSummaryList": [{**r.doc, "owner": owner_field} for r in rows], "nextToken": token}
+
+
+def _own_build(ctx, arn: str) -> Row:
+    parsed = parse_arn("imageBuildVersionArn", arn, (TYPE,))
+    row = ctx.tx.get(arn, TYPE) if parsed.owner == ctx.account and parsed.region == ctx.region else None
+    if row is None:
+        raise not_found(LABEL, arn)
+    return row
+
+
+@operation("DeleteImage")
+def delete_image(ctx, request):
+    arn = request["imageBuildVersionArn"]
+    row = _own_build(ctx, arn)
+    if row.status in IN_PROGRESS:
+        raise ResourceDependencyException(
+            f"The image '{arn}' could not be deleted as it is not in a terminal state (it is {row.status}). "
+            "Cancel the build or wait for it to finish."
+        )
+    if ctx.tx.referrers(arn):
+        raise ResourceDependencyException(f"Resource dependency error: The resource ARN '{arn}' has other resources depended on it.")
+    ctx.tx.delete(arn)
+    if not ctx.tx.versions(TYPE, row.name_key, row.major, row.minor, row.patch):
+        ctx.tx.delete(arn.rsplit("/", 1)[0])
+    return {"imageBuildVersionArn": arn}
+
+
+@operation("CancelImageCreation")
+def cancel_image_creation(ctx, request):
+    arn = request["imageBuildVersionArn"]
+    row = _own_build(ctx, arn)
+    if row.status not in IN_PROGRESS:
+        raise invalid_value(
+            "imageBuildVersionArn", f"The image '{arn}' is {row.status}; only an image that is still being built can be cancelled."
+        )
+    timeline.cancel(row, "The image creation was cancelled by the user.")
+    ctx.tx.save(row)
+    return {"clientToken": request["clientToken"], "imageBuildVersionArn": arn}
