@@ -168,6 +168,8 @@ def check_response(operation: str | None, status: int, headers, body: bytes | st
     errors: list[str] = []
     if not _header(headers, "x-amzn-requestid"):
         errors.append(f"{where}: response has no x-amzn-RequestId header")
+    if (_header(headers, "content-type") or "").split(";")[0].strip() != "application/json":
+        errors.append(f"{where}: Content-Type is {_header(headers, 'content-type')!r}, not application/json")
     raw = body.decode() if isinstance(body, bytes) else (body or "")
     try:
         doc = json.loads(raw) if raw.strip() else None

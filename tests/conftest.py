@@ -1,0 +1,53 @@
+"""Fixtures: every service test runs twice, in-process (kiln.mock_imagebuilder) and
+against one real `kiln serve` shared by the session; every response is checked
+against the model (tests/support/shapes.py)."""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+# `tests.support` is imported as a package from the repository root, however pytest was started.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import kiln  # noqa: E402
+from tests.support.backend import Backend  # noqa: E402
+from tests.support.server import KilnServer  # noqa: E402
+
+MODES = ("inprocess", "server")
+
+
+@pytest.fixture(scope="session")
+def kiln_server():
+    """One `kiln serve --in-memory --build-timing immediate` for the whole run, started on first use."""
+    server = KilnServer("--in-memory", "--build-timing", "immediate").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=MODES)
+def backend(request):
+    """A fresh kiln: a new in-process mock, or the shared server after POST /_kiln/reset."""
+    if request.param == "inprocess":
+        with kiln.mock_imagebuilder() as core:
+            b = Backend("inprocess", kiln=core)
+            yield b
+    else:
+        server = request.getfixturevalue("kiln_server")
+        server.reset()
+        b = Backend("server", server=server)
+        yield b
+    assert not b.violations, "responses that break the model:\n" + "\n".join(b.violations)
+
+
+@pytest.fixture
+def ib(backend):
+    """A boto3 imagebuilder client (account 123456789012, us-east-1) on the backend."""
+    return backend.client()
+
+
+@pytest.fixture
+def raw(backend):
+    """Raw HTTP to the backend (tests/support/raw.py)."""
+    return backend.raw
