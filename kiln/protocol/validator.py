@@ -11,10 +11,12 @@ InvalidParameterValueException, worded like the real service:
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from botocore.model import Shape
 
-from kiln.errors import InvalidRequestException, invalid_value
-from kiln.protocol.spec import compiled_pattern
+from kiln.errors import ApiError, InvalidParameterException, InvalidRequestException, invalid_value
+from kiln.protocol.spec import compiled_pattern, service_model
 
 _JSON_TYPES = {
     "string": (str,),
@@ -45,7 +47,27 @@ _TYPE_WORDS = {
 def validate(shape: Shape | None, params: dict) -> None:
     if shape is None:
         return
-    _structure(shape, params, "")
+    try:
+        _structure(shape, params, "")
+    except ApiError as e:
+        if shape.name in _parameter_error_inputs():
+            raise InvalidParameterException(e.message) from None
+        raise
+
+
+@lru_cache(maxsize=1)
+def _parameter_error_inputs() -> frozenset[str]:
+    """Input shapes of the operations (the tag APIs) whose model gives InvalidParameterException
+    as their only client error: their bad input answers that, not the generic pair above."""
+    generic = {"InvalidRequestException", "InvalidParameterValueException"}
+    names = set()
+    model = service_model()
+    for name in model.operation_names:
+        op = model.operation_model(name)
+        codes = {e.name for e in op.error_shapes}
+        if op.input_shape is not None and "InvalidParameterException" in codes and not codes & generic:
+            names.add(op.input_shape.name)
+    return frozenset(names)
 
 
 def _join(path: str, name: str) -> str:

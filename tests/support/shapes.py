@@ -50,6 +50,8 @@ def operation_for(method: str, path: str) -> str | None:
     """The operation a raw request path names (the tag operations by their /tags/ prefix)."""
     path = path.split("?", 1)[0]
     table = routes()
+    if not path.startswith("/tags/"):
+        path = path.rstrip("/") or "/"
     if (method, path) in table:
         return table[(method, path)]
     if path.startswith("/tags/") and len(path) > len("/tags/"):

@@ -1,0 +1,380 @@
+"""Shared helpers for the benchmark scripts (not a test module).
+
+Everything here drives kiln the way a user does (HTTP, boto3) except seeding,
+which writes through kiln's own service layer or bulk-inserts rows into kiln's
+own schema, so a store of 10k..1M images can be built in seconds to minutes.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from urllib.parse import quote, urlencode
+
+import orjson
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+# kiln reads the account and region from the SigV4 Credential scope; it does not
+# check the signature, but the header is parsed on every request, as from boto3.
+AUTH = (
+    f"AWS4-HMAC-SHA256 Credential={ACCOUNT}/20250101/{REGION}/imagebuilder/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
+)
+RAW_HEADERS = {
+    "Authorization": AUTH,
+    "X-Amz-Date": "20250101T000000Z",
+    "User-Agent": "Boto3/1.44.8 md/Botocore#1.44.8 ua/2.1 os/linux lang/python#3.11.7 cfg/retry-mode#legacy",
+    "Accept-Encoding": "identity",
+}
+
+
+# --------------------------------------------------------------------- machine
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        return os.cpu_count() or 1
+
+
+def pinned(cmd: list[str], core: int | None) -> list[str]:
+    """Prefix `taskset -c core` when taskset exists and the machine has that core."""
+    if core is None or shutil.which("taskset") is None or core >= cpu_count():
+        return cmd
+    return ["taskset", "-c", str(core), *cmd]
+
+
+def machine() -> str:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu_count()} cores ({model or 'unknown CPU'}), Python {sys.version.split()[0]}"
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process, MiB (VmRSS)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------- servers
+def kiln_executable() -> list[str]:
+    """The `kiln` console script of this interpreter (not a pyenv shim, whose own
+    start-up would be counted in the cold start)."""
+    script = os.path.join(os.path.dirname(sys.executable), "kiln")
+    if os.path.exists(script):
+        return [script]
+    return [sys.executable, "-m", "kiln.cli"]
+
+
+class Server:
+    """A child process serving HTTP on 127.0.0.1:port."""
+
+    def __init__(self, cmd: list[str], port: int, health: str, env: dict | None = None):
+        self.cmd, self.port, self.health = cmd, port, health
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+        self.started_in = float("nan")
+
+    def start(self, timeout: float = 30.0) -> "Server":
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env,
+                                     start_new_session=True)
+        self.started_in = wait_healthy(self.port, self.health, t0, timeout, self.proc)
+        return self
+
+    @property
+    def pid(self) -> int:
+        """The server process itself (taskset execs the command, so this is it)."""
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def wait_healthy(port: int, path: str, t0: float, timeout: float, proc=None) -> float:
+    """Poll GET path until 200; returns seconds since t0."""
+    deadline = t0 + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"server exited with {proc.returncode} before it was healthy:\n{err}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return time.perf_counter() - t0
+        except OSError:
+            pass
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"nothing healthy on port {port}{path} after {timeout}s")
+        time.sleep(0.002)
+
+
+def kiln_server(data_dir: str, core: int | None = 0, port: int | None = None) -> Server:
+    port = port or free_port()
+    cmd = pinned([*kiln_executable(), "serve", "--port", str(port), "--data-dir", data_dir,
+                  "--build-timing", "immediate"], core)
+    return Server(cmd, port, "/_kiln/health")
+
+
+def floor_server(body_file: str, core: int | None = 0, port: int | None = None) -> Server:
+    port = port or free_port()
+    cmd = pinned([sys.executable, os.path.join(HERE, "floor_app.py"), "--port", str(port), "--body", body_file], core)
+    return Server(cmd, port, "/_kiln/health")
+
+
+# --------------------------------------------------------------------- raw HTTP
+class Http:
+    """One keep-alive connection, for setup calls and latency probes."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        h = dict(RAW_HEADERS)
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        h.update(headers or {})
+        self.conn.request(method, path, body=body, headers=h)
+        r = self.conn.getresponse()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
+
+    def call(self, op: str, params: dict) -> dict:
+        method, path, body = wire(op, params)
+        status, _, data = self.request(method, path, body)
+        if status != 200:
+            raise RuntimeError(f"{op} -> {status}: {data[:500]!r}")
+        return orjson.loads(data)
+
+    def close(self):
+        self.conn.close()
+
+
+def wire(op_name: str, params: dict) -> tuple[str, str, bytes | None]:
+    """(method, path with query, body) of an operation, from the service model."""
+    from kiln.protocol.spec import operations
+
+    op = operations()[op_name]
+    query = {wire_name: params[member] for wire_name, member in op.query.items() if member in params}
+    body = {k: v for k, v in params.items() if k in op.body_members}
+    path = op.path + ("?" + urlencode(query, quote_via=quote, safe="") if query else "")
+    return op.method, path, orjson.dumps(body) if op.method != "GET" else None
+
+
+def getimage_path(arn: str) -> str:
+    return "/GetImage?imageBuildVersionArn=" + quote(arn, safe="")
+
+
+# --------------------------------------------------------------------- seeding
+def make_kiln(data_dir: str):
+    from kiln.core import Kiln
+    from kiln.store import Store
+    from kiln.store.repository import sqlite_url
+
+    return Kiln(Store(sqlite_url(data_dir)), seconds_per_state=0.0)
+
+
+def handle(kiln, op_name: str, params: dict) -> dict:
+    """One API call through kiln.core.Kiln.handle, in-process, exactly as the server makes it."""
+    from kiln.core import Request
+
+    method, path, body = wire(op_name, params)
+    p, _, q = path.partition("?")
+    r = kiln.handle(Request(method, p, q, {"authorization": AUTH}, body or b""))
+    if r.status != 200:
+        raise RuntimeError(f"{op_name} -> {r.status}: {r.body[:500]!r}")
+    return orjson.loads(r.body)
+
+
+def create_fixtures(kiln, name: str = "bench-image", semantic_version: str = "1.0.0") -> dict:
+    """An infrastructure configuration, a two-Region distribution configuration and a
+    three-component recipe, through the API: what each benchmark image is built from.
+    Returns the ARNs a CreateImage needs."""
+    comps = handle(kiln, "ListComponents", {"owner": "Amazon", "maxResults": 100})["componentVersionList"]
+    linux = [c["arn"] for c in comps if c.get("platform") == "Linux"]
+    seen, chosen = set(), []
+    for arn in linux:  # three different Linux components without required parameters
+        key = arn.split("/")[1]
+        if key in seen:
+            continue
+        doc = handle(kiln, "GetComponent", {"componentBuildVersionArn": arn + "/1"})["component"]
+        if any("defaultValue" not in p for p in doc.get("parameters") or ()):
+            continue
+        seen.add(key)
+        chosen.append(arn)
+        if len(chosen) == 3:
+            break
+    parent = handle(kiln, "ListImages", {"owner": "Amazon"})["imageVersionList"]
+    parent_arn = next(i["arn"] for i in parent if i.get("platform") == "Linux" and i.get("type", "AMI") == "AMI")
+    infra = handle(kiln, "CreateInfrastructureConfiguration", {
+        "name": f"{name}-infra", "instanceProfileName": "EC2InstanceProfileForImageBuilder",
+        "instanceTypes": ["m5.large", "c5.large"], "description": "Benchmark build infrastructure",
+        "terminateInstanceOnFailure": True, "tags": {"team": "platform", "purpose": "benchmark"},
+        "clientToken": str(uuid.uuid4()),
+    })["infrastructureConfigurationArn"]
+    dist = handle(kiln, "CreateDistributionConfiguration", {
+        "name": f"{name}-dist", "description": "Benchmark distribution",
+        "distributions": [
+            {"region": REGION, "amiDistributionConfiguration": {
+                "name": f"{name} {{{{ imagebuilder:buildDate }}}}", "description": "Golden image",
+                "amiTags": {"team": "platform"}}},
+            {"region": "eu-west-1", "amiDistributionConfiguration": {
+                "name": f"{name} {{{{ imagebuilder:buildDate }}}}", "targetAccountIds": ["210987654321"]}},
+        ],
+        "clientToken": str(uuid.uuid4()),
+    })["distributionConfigurationArn"]
+    recipe = handle(kiln, "CreateImageRecipe", {
+        "name": name, "semanticVersion": semantic_version, "parentImage": parent_arn,
+        "description": "Benchmark golden image recipe", "components": [{"componentArn": c} for c in chosen],
+        "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 30, "volumeType": "gp3", "encrypted": True}}],
+        "tags": {"team": "platform"}, "clientToken": str(uuid.uuid4()),
+    })["imageRecipeArn"]
+    return {"imageRecipeArn": recipe, "infrastructureConfigurationArn": infra, "distributionConfigurationArn": dist}
+
+
+def create_images_bulk(kiln, fixtures: dict, n: int, chunk: int = 1000) -> list[str]:
+    """n × CreateImage through the service layer's own handler, `chunk` builds per
+    transaction (no HTTP, no per-call commit): the real create path, fast. With
+    immediate timing every build is AVAILABLE when its transaction commits."""
+    from kiln.service import Context, HANDLERS
+
+    create = HANDLERS["CreateImage"]
+    arns: list[str] = []
+    for start in range(0, n, chunk):
+        def run(tx, count=min(chunk, n - start)):
+            now = kiln.clock.now()
+            out = []
+            for _ in range(count):
+                ctx = Context(tx, ACCOUNT, REGION, str(uuid.uuid4()), now, 0.0, kiln.store.secret)
+                params = {**fixtures, "clientToken": str(uuid.uuid4()), "tags": {"team": "platform", "env": "bench"}}
+                out.append(create(ctx, params)["imageBuildVersionArn"])
+            return out
+
+        arns.extend(kiln.store.run(run, ACCOUNT, REGION, write=True))
+    return arns
+
+
+# --------------------------------------------------------------------- wrk
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def wrk(port: int, paths_file: str, seconds: int = 10, connections: int = 32, core: int | None = 1) -> dict:
+    """wrk -t1 -cN -dS --latency, rotating through the request paths in paths_file
+    (one per line), with boto3-like headers. Returns req/s, p50, p99 (ms) and errors."""
+    script = os.path.join(HERE, "rotate.lua")
+    env = dict(os.environ, BENCH_PATHS=paths_file, BENCH_AUTH=AUTH)
+    cmd = pinned(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
+                  f"http://127.0.0.1:{port}"], core)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    for pct in ("50", "99"):
+        result[f"p{pct}"] = _ms(re.search(rf"^\s+{pct}%\s+(\S+)", out, re.M).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errs = re.search(r"Socket errors:.*", out)
+    result["non2xx"] = int(bad.group(1)) if bad else 0
+    result["socket_errors"] = errs.group(0) if errs else ""
+    result["raw"] = out
+    return result
+
+
+def pyload(port: int, paths: list[str], seconds: int = 10, connections: int = 32, core: int | None = 1) -> dict:
+    """Fallback when wrk is not installed: bench/pyload.py (asyncio, raw keep-alive sockets)."""
+    fd, tmp = tempfile.mkstemp(suffix=".txt")
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(paths))
+    cmd = pinned([sys.executable, os.path.join(HERE, "pyload.py"), "--port", str(port), "--paths", tmp,
+                  "--seconds", str(seconds), "--connections", str(connections)], core)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(tmp)
+    return orjson.loads(out)
+
+
+# --------------------------------------------------------------------- misc
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def timed(fn, n: int, warmup: int = 3) -> float:
+    """Median wall time of fn() over n calls, milliseconds."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(samples)
+
+
+@contextmanager
+def tempdir(prefix: str, keep: str | None = None):
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        yield keep
+        return
+    d = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def verdict(ok: bool) -> str:
+    return "MET" if ok else "MISSED"
