@@ -21,6 +21,7 @@ from kiln.store import schema
 from kiln.store.schema import counters, faults, idempotency, references, resources, settings
 
 MAX_NODE = 2**30 - 1  # a semantic-version node's maximum, per the model docs
+DUE_CACHE_SECONDS = 0.05
 
 
 def sort_key(name_key: str, major: int = 0, minor: int = 0, patch: int = 0, build: int = 0) -> str:
@@ -238,6 +239,7 @@ class Store:
         self.dialect = self.engine.dialect.name
         schema.metadata.create_all(self.engine)
         self.secret = self._setting("pagination_secret", lambda: secrets.token_hex(32))
+        self._due_cache: tuple[float | None, float] | None = None
 
     def _setting(self, key: str, make) -> str:
         with self.engine.begin() as conn:
@@ -266,8 +268,13 @@ class Store:
         delay = 0.002
         for attempt in range(attempts):
             try:
+                if write:
+                    self._due_cache = None  # this write may plan new transitions
                 with self.transaction(account, region, write) as tx:
-                    return fn(tx)
+                    result = fn(tx)
+                if write:
+                    self._due_cache = None
+                return result
             except OperationalError as e:
                 if attempt == attempts - 1 or not _retryable(e):
                     raise
@@ -278,12 +285,20 @@ class Store:
             delay = min(delay * 2, 0.1)
 
     def has_due(self, now: float) -> bool:
-        """Is any build transition due? (one indexed probe, before each request)"""
+        """Is any build transition due? Asked before every request, so the answer
+        (the earliest due time) is remembered: until this process writes, for at
+        most DUE_CACHE_SECONDS, which bounds how late a transition written by
+        another replica can be noticed."""
+        cached = self._due_cache
+        if cached is not None and time.monotonic() - cached[1] < DUE_CACHE_SECONDS:
+            earliest = cached[0]
+            if earliest is None or now < earliest:
+                return False
         with self.engine.connect() as conn:
-            q = sa.select(resources.c.arn).where(resources.c.next_due <= now).limit(1)
-            found = conn.execute(q).first() is not None
+            earliest = conn.execute(sa.select(sa.func.min(resources.c.next_due))).scalar()
             conn.rollback()
-            return found
+        self._due_cache = (earliest, time.monotonic())
+        return earliest is not None and earliest <= now
 
     def apply_due(self, now: float, apply) -> None:
         """Apply due build transitions to every due row, across accounts, in one write transaction."""
@@ -306,6 +321,7 @@ class Store:
             _start(conn, write=True)
             for table in (resources, counters, references, idempotency, faults):
                 conn.execute(table.delete())
+        self._due_cache = None
 
     def close(self) -> None:
         self.engine.dispose()

@@ -130,13 +130,6 @@ def test_create_distribution_configuration_nested_pattern(raw):
            r"^[-_A-Za-z0-9{][-_A-Za-z0-9\s:{}\.]+[-_A-Za-z0-9}]$")
 
 
-def test_create_distribution_configuration_list_too_short(raw):
-    r = raw.put("/CreateDistributionConfiguration", body={"name": "dist", "clientToken": "t", "distributions": []})
-    # DistributionList has no minimum in the model, so kiln's own rule is what answers:
-    # an empty list never reaches a region check, and the configuration would distribute nowhere.
-    assert r.status in (200, 400)
-
-
 def test_list_components_too_many_filters(raw):
     r = raw.post("/ListComponents", body={"filters": [{"name": "name", "values": ["a"]}] * 11})
     _error(r, 400, "InvalidParameterValueException",
@@ -174,10 +167,8 @@ def test_tag_resource_missing_tags_is_invalid_parameter(raw):
 
 def test_create_infrastructure_configuration_malformed_json(raw):
     r = raw.put("/CreateInfrastructureConfiguration", body=b'{"name": ')
-    assert (r.status, r.headers["x-amzn-errortype"]) == (400, "InvalidRequestException")
-    assert r.json["message"].startswith("The request body is not valid JSON: ")
-    assert r.json == {"message": "The request body is not valid JSON: unexpected content after document: "
-                                 "line 1 column 10 (char 9)."} or r.json["message"].endswith(".")
+    _error(r, 400, "InvalidRequestException",
+           "The request body is not valid JSON: unexpected end of data: line 1 column 10 (char 9).")
 
 
 def test_create_infrastructure_configuration_body_not_an_object(raw):
@@ -196,8 +187,3 @@ def test_create_infrastructure_configuration_unknown_body_members_are_ignored(ra
     got = raw.get("/GetInfrastructureConfiguration",
                   query={"infrastructureConfigurationArn": r.json["infrastructureConfigurationArn"]})
     assert "bogus" not in got.json["infrastructureConfiguration"]
-
-
-def test_list_components_query_integer_in_body_only(raw):
-    r = raw.post("/ListComponents", body={"maxResults": 100, "byName": False})
-    assert r.status == 200

@@ -1,0 +1,101 @@
+"""Serialization: only what the output shape has reaches the wire, nulls never do,
+and the envelope (requestId, empty bodies, timestamps) follows the model."""
+from __future__ import annotations
+
+import re
+
+from tests.support.raw import tag_path
+
+ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def _create_distribution(raw, distributions) -> str:
+    r = raw.put("/CreateDistributionConfiguration",
+                body={"name": "serialized", "clientToken": "t", "distributions": distributions})
+    assert r.status == 200, r.json
+    return r.json["distributionConfigurationArn"]
+
+
+def test_get_distribution_configuration_drops_unknown_nested_keys(raw):
+    arn = _create_distribution(raw, [{
+        "region": "us-east-1",
+        "bogus": 1,
+        "amiDistributionConfiguration": {"name": "out-{{ imagebuilder:buildDate }}", "extra": {"deep": True}},
+    }])
+    r = raw.get("/GetDistributionConfiguration", query={"distributionConfigurationArn": arn})
+    assert r.status == 200
+    assert r.json["distributionConfiguration"]["distributions"] == [
+        {"region": "us-east-1", "amiDistributionConfiguration": {"name": "out-{{ imagebuilder:buildDate }}"}},
+    ]
+
+
+def test_get_distribution_configuration_drops_nested_nulls(raw):
+    arn = _create_distribution(raw, [{
+        "region": "us-east-1",
+        "amiDistributionConfiguration": {"name": "out-{{ imagebuilder:buildDate }}", "description": None},
+        "licenseConfigurationArns": None,
+    }])
+    got = raw.get("/GetDistributionConfiguration", query={"distributionConfigurationArn": arn}).json
+    assert got["distributionConfiguration"]["distributions"] == [
+        {"region": "us-east-1", "amiDistributionConfiguration": {"name": "out-{{ imagebuilder:buildDate }}"}},
+    ]
+    assert None not in got["distributionConfiguration"].values()
+
+
+def test_list_infrastructure_configurations_summary_has_only_summary_members(ib, raw):
+    ib.create_infrastructure_configuration(
+        name="summary", description="d", instanceTypes=["t3.micro"], instanceProfileName="p",
+        securityGroupIds=["sg-1"], subnetId="subnet-1", keyPair="kp", terminateInstanceOnFailure=False,
+        logging={"s3Logs": {"s3BucketName": "b"}}, resourceTags={"k": "v"}, tags={"t": "1"},
+    )
+    r = raw.post("/ListInfrastructureConfigurations", body={})
+    (summary,) = r.json["infrastructureConfigurationSummaryList"]
+    assert set(summary) == {"arn", "name", "description", "dateCreated", "resourceTags", "tags",
+                            "instanceTypes", "instanceProfileName"}
+
+
+def test_list_distribution_configurations_summary_drops_distributions(ib, raw):
+    ib.create_distribution_configuration(name="summary", distributions=[
+        {"region": "us-east-1", "amiDistributionConfiguration": {"name": "a-{{ imagebuilder:buildDate }}"}},
+    ])
+    (summary,) = raw.post("/ListDistributionConfigurations", body={}).json["distributionConfigurationSummaryList"]
+    assert set(summary) == {"arn", "name", "dateCreated", "tags", "regions"}
+    assert summary["regions"] == ["us-east-1"]
+
+
+def test_get_infrastructure_configuration_carries_request_id_from_the_header(ib, raw):
+    arn = ib.create_infrastructure_configuration(name="envelope", instanceProfileName="p")["infrastructureConfigurationArn"]
+    r = raw.get("/GetInfrastructureConfiguration", query={"infrastructureConfigurationArn": arn})
+    assert r.json["requestId"] == r.headers["x-amzn-requestid"]
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", r.json["requestId"])
+    assert ISO_MILLIS.match(r.json["infrastructureConfiguration"]["dateCreated"])
+
+
+def test_get_workflow_has_no_request_id_in_the_body(raw):
+    r = raw.get("/GetWorkflow",
+                query={"workflowBuildVersionArn": "arn:aws:imagebuilder:us-east-1:aws:workflow/build/build-image/x.x.x"})
+    assert r.status == 200
+    assert "requestId" not in r.json
+    assert r.headers["x-amzn-requestid"]
+
+
+def test_tag_resource_answers_an_empty_object(ib, raw):
+    arn = ib.create_infrastructure_configuration(name="envelope", instanceProfileName="p")["infrastructureConfigurationArn"]
+    r = raw.post(tag_path(arn), body={"tags": {"a": "b"}})
+    assert (r.status, r.json) == (200, {})
+    r = raw.get(tag_path(arn))
+    assert r.json == {"tags": {"a": "b"}}
+
+
+def test_list_infrastructure_configurations_omits_next_token_on_the_last_page(raw):
+    r = raw.post("/ListInfrastructureConfigurations", body={})
+    assert set(r.json) == {"requestId", "infrastructureConfigurationSummaryList"}
+
+
+def test_error_response_is_exactly_a_message(raw):
+    r = raw.get("/GetInfrastructureConfiguration",
+                query={"infrastructureConfigurationArn": "arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/none"})
+    assert r.status == 404
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers["x-amzn-errortype"] == "ResourceNotFoundException"
+    assert list(r.json) == ["message"]
