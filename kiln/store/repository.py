@@ -338,6 +338,11 @@ def _start(conn: Connection, write: bool) -> None:
         # pysqlite runs in autocommit mode (see _engine); a write transaction takes
         # the write lock up front so two writers queue instead of deadlocking.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    elif write:
+        # Replicas share PostgreSQL: a write that read a row another replica changed
+        # meanwhile fails with a serialization error and runs again (Store.run),
+        # instead of silently overwriting that change.
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def _engine(url: str) -> Engine:
