@@ -22,6 +22,13 @@ def health(kiln) -> dict:
     return {"status": "ok", "service": "imagebuilder", "database": kiln.store.dialect}
 
 
+def reset(kiln) -> dict:
+    """Empty the store and put the clock back to the real time."""
+    kiln.store.reset()
+    kiln.clock.reset()
+    return {"reset": True}
+
+
 def operation_status() -> dict:
     modeled = sorted(operations())
     return {

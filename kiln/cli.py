@@ -23,6 +23,14 @@ def config_from_env() -> Config:
     )
 
 
+def _config() -> Config:
+    """Settings from the environment; a bad KILN_* value is a usage error, not a traceback."""
+    try:
+        return config_from_env()
+    except ValueError as e:
+        raise click.UsageError(f"Invalid KILN_* environment setting: {e}") from None
+
+
 def _timing(ctx, param, value):
     if value is None:
         return None
@@ -48,7 +56,7 @@ def main():
 @click.option("--workers", type=int, help="Server processes sharing the store [KILN_WORKERS, default 1].")
 def serve(host, port, data_dir, in_memory, database_url, build_timing, workers):
     """Serve the Image Builder API."""
-    config = config_from_env()
+    config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
                         ("database_url", database_url), ("build_timing", build_timing), ("workers", workers)):
         if value is not None:
@@ -77,7 +85,7 @@ def reset(data_dir, database_url):
     """Delete every resource in the store."""
     from kiln.store import Store
 
-    config = config_from_env()
+    config = _config()
     config.data_dir = data_dir or config.data_dir
     config.database_url = database_url or config.database_url
     Store(config.store_url()).reset()

@@ -71,11 +71,11 @@ class Kiln:
         if found is None:
             raise UnknownOperation(f"No Image Builder operation is served at {request.method} {request.path}.")
         op, label = found
-        params = parser.parse(op, label, request.query, request.body)
-        validator.validate(op.input, params)
         handler = self.handlers.get(op.name)
         if handler is None:
             raise errors.OperationNotSupportedException(f"kiln does not implement the {op.name} operation yet.")
+        params = parser.parse(op, label, request.query, request.body)
+        validator.validate(op.input, params)
         who = identify(request.headers.get("authorization"), self.default_account)
         now = self.clock.now()
         timeline.advance_due(self.store, now)

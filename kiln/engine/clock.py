@@ -21,6 +21,10 @@ class Clock:
     def freeze(self, at: float | None = None) -> None:
         self.frozen = self.now() if at is None else at
 
+    def reset(self) -> None:
+        self.offset = 0.0
+        self.frozen = None
+
     def unfreeze(self) -> None:
         if self.frozen is not None:
             self.offset = self.frozen - time.time()

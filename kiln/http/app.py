@@ -67,8 +67,7 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
         if (method, path) == ("GET", "/_kiln/operations"):
             return _json(200, admin.operation_status())
         if (method, path) == ("POST", "/_kiln/reset"):
-            kiln.store.reset()
-            return _json(200, {"reset": True})
+            return _json(200, admin.reset(kiln))
         if (method, path) == ("POST", "/_kiln/clock/advance"):
             return _json(200, admin.advance_clock(kiln, float(args.get("seconds", 0))))
         if (method, path) == ("POST", "/_kiln/builds/advance"):

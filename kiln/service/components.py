@@ -6,7 +6,7 @@ import hashlib
 import orjson
 
 from kiln.errors import InvalidParameterCombinationException, invalid_value
-from kiln.service import operation, versioned
+from kiln.service import arns, operation, versioned
 from kiln.service.component_documents import parse_component_document
 from kiln.service.filters import compile_filters
 from kiln.service.resource import base_arn, check_dry_run, depended_on, iso, not_found, parse_arn
@@ -92,13 +92,14 @@ def get_component(ctx, request):
 def delete_component(ctx, request):
     arn = request["componentBuildVersionArn"]
     parsed = parse_arn("componentBuildVersionArn", arn, (TYPE,))
-    row = ctx.tx.get(arn, TYPE) if parsed.build is not None and parsed.owner == ctx.account else None
+    own = parsed.build is not None and parsed.owner == ctx.account
+    row = ctx.tx.get(versioned.canonical(parsed), TYPE) if own else None
     if row is None:
         raise not_found(LABEL, arn)
-    if ctx.tx.referrers(arn):
-        raise depended_on(arn)
-    ctx.tx.delete(arn)
-    return {"componentBuildVersionArn": arn}
+    if ctx.tx.referrers(row.arn):
+        raise depended_on(row.arn)
+    ctx.tx.delete(row.arn)
+    return {"componentBuildVersionArn": row.arn}
 
 
 _FILTERS = {
@@ -140,17 +141,20 @@ def _version_entry(row: Row) -> dict:
 @operation("ListComponentBuildVersions")
 def list_component_build_versions(ctx, request):
     arn = request.get("componentVersionArn")
+    owner = "Self"
     if arn is None:
         keep = lambda row: row.status != "DEPRECATED"  # noqa: E731
     else:
         parsed = parse_arn("componentVersionArn", arn, (TYPE,))
         nodes = tuple(int(n) for n in parsed.version.split("."))
-        if parsed.owner != ctx.account or parsed.region != ctx.region:
+        if parsed.owner not in (ctx.account, arns.AWS_OWNER) or parsed.region != ctx.region:
             return {"componentSummaryList": [], "nextToken": None}
+        if parsed.owner == arns.AWS_OWNER:
+            owner = "Amazon"  # the builds of an AWS-managed component version, as GetComponent resolves them
 
         def keep(row):
             return row.name_key == parsed.name and row.version == nodes and row.status != "DEPRECATED"
 
-    rows, token = versioned.list_rows(ctx, TYPE, "ListComponentBuildVersions", request, keep, "Self", "build",
+    rows, token = versioned.list_rows(ctx, TYPE, "ListComponentBuildVersions", request, keep, owner, "build",
                                       name_key=None if arn is None else parsed.name)
     return {"componentSummaryList": [r.doc for r in rows], "nextToken": token}

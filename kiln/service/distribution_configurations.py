@@ -12,7 +12,8 @@ from kiln.store import Row
 TYPE = "distribution-configuration"
 LABEL = "DistributionConfiguration"
 TIMEOUT_MINUTES = 720  # on the object (the model requires it) but not settable
-_REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$")
+# The model's own region shape (workflow and lifecycle ARNs): also eusc-de-east-1, us-isob-east-1, ...
+_REGION = re.compile(r"^[a-z]{2,}(?:-[a-z]+)+-[0-9]+$")
 _BUILD_DATE = re.compile(r"\{\{\s*imagebuilder:buildDate\s*\}\}")
 _OUTPUTS = (
     "amiDistributionConfiguration", "containerDistributionConfiguration", "licenseConfigurationArns",

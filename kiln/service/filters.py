@@ -31,6 +31,10 @@ def compile_filters(filters: list | None, allowed: dict[str, Callable[[dict], ob
     for i, f in enumerate(filters):
         name = f.get("name")
         values = f.get("values") or []
+        if name is None:
+            raise InvalidParameterValueException(
+                f"The value supplied for parameter 'filters[{i}].name' is not valid. A filter needs a name."
+            )
         if name not in allowed:
             raise invalid_value(
                 f"filters[{i}].name",

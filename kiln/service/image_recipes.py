@@ -170,13 +170,14 @@ def get_image_recipe(ctx, request):
 def delete_image_recipe(ctx, request):
     arn = request["imageRecipeArn"]
     parsed = parse_arn("imageRecipeArn", arn, (TYPE,))
-    row = ctx.tx.get(arn, TYPE) if parsed.owner == ctx.account and "x" not in parsed.version else None
+    own = parsed.owner == ctx.account and "x" not in parsed.version
+    row = ctx.tx.get(versioned.canonical(parsed), TYPE) if own else None
     if row is None:
         raise not_found(LABEL, arn)
-    if ctx.tx.referrers(arn):
-        raise depended_on(arn)
-    ctx.tx.delete(arn)
-    return {"imageRecipeArn": arn}
+    if ctx.tx.referrers(row.arn):
+        raise depended_on(row.arn)
+    ctx.tx.delete(row.arn)
+    return {"imageRecipeArn": row.arn}
 
 
 @operation("ListImageRecipes")

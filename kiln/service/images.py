@@ -15,7 +15,7 @@ from kiln.errors import (
 )
 from kiln.service import arns, distribution_configurations, image_recipes, operation, versioned, workflows
 from kiln.service.filters import compile_filters
-from kiln.service.resource import base_arn, iso, not_found, parse_arn
+from kiln.service.resource import base_arn, depended_on, iso, not_found, parse_arn
 from kiln.service.versions import latest_version_references
 from kiln.store import Row
 
@@ -225,7 +225,8 @@ def list_image_build_versions(ctx, request):
 
 def _own_build(ctx, arn: str) -> Row:
     parsed = parse_arn("imageBuildVersionArn", arn, (TYPE,))
-    row = ctx.tx.get(arn, TYPE) if parsed.owner == ctx.account and parsed.region == ctx.region else None
+    own = parsed.owner == ctx.account and parsed.region == ctx.region
+    row = ctx.tx.get(versioned.canonical(parsed), TYPE) if own else None
     if row is None:
         raise not_found(LABEL, arn)
     return row
@@ -233,15 +234,15 @@ def _own_build(ctx, arn: str) -> Row:
 
 @operation("DeleteImage")
 def delete_image(ctx, request):
-    arn = request["imageBuildVersionArn"]
-    row = _own_build(ctx, arn)
+    row = _own_build(ctx, request["imageBuildVersionArn"])
+    arn = row.arn
     if row.status in IN_PROGRESS:
         raise ResourceDependencyException(
             f"The image '{arn}' could not be deleted as it is not in a terminal state (it is {row.status}). "
             "Cancel the build or wait for it to finish."
         )
     if ctx.tx.referrers(arn):
-        raise ResourceDependencyException(f"Resource dependency error: The resource ARN '{arn}' has other resources depended on it.")
+        raise depended_on(arn)
     ctx.tx.delete(arn)
     if not ctx.tx.versions(TYPE, row.name_key, row.major, row.minor, row.patch):
         ctx.tx.delete(arn.rsplit("/", 1)[0])
@@ -250,8 +251,8 @@ def delete_image(ctx, request):
 
 @operation("CancelImageCreation")
 def cancel_image_creation(ctx, request):
-    arn = request["imageBuildVersionArn"]
-    row = _own_build(ctx, arn)
+    row = _own_build(ctx, request["imageBuildVersionArn"])
+    arn = row.arn
     if row.status not in IN_PROGRESS:
         raise invalid_value(
             "imageBuildVersionArn", f"The image '{arn}' is {row.status}; only an image that is still being built can be cancelled."

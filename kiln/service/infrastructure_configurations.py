@@ -28,6 +28,7 @@ def _settings(request: dict) -> dict:
             )
     settings = {k: v for k, v in request.items() if k not in _ENVELOPE}
     settings.setdefault("terminateInstanceOnFailure", True)
+    settings.setdefault("terminateInstanceOnCompletion", True)  # both default to true (model docs)
     return settings
 
 

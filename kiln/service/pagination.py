@@ -38,9 +38,10 @@ def decode(secret: str, operation: str, token: str | None) -> str | None:
             raise ValueError
         return orjson.loads(payload)["k"]
     except Exception:
+        # `operation` may carry a '#' suffix that separates one operation's token domains.
         raise InvalidPaginationTokenException(
             "The nextToken supplied is not valid. Use the nextToken value returned by the previous "
-            f"{operation} response, unchanged."
+            f"{operation.split('#', 1)[0]} response, unchanged."
         ) from None
 
 

@@ -16,7 +16,8 @@ from kiln.service import arns
 
 def iso(epoch: float) -> str:
     """DateTime shape: ISO-8601 UTC with milliseconds, as the service writes it."""
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+    ms = int(epoch * 1000)  # truncate once, so seconds and milliseconds agree
+    return datetime.fromtimestamp(ms // 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def not_found(type_label: str, arn: str) -> ResourceNotFoundException:

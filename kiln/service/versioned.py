@@ -60,14 +60,15 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
     if parsed.owner != ctx.account:
         return None
     if parsed.build is not None:
-        return ctx.tx.get(_canonical(parsed), parsed.kind)
+        return ctx.tx.get(canonical(parsed), parsed.kind)
     return ctx.tx.latest(parsed.kind, parsed.name, *nodes, status=status)
 
 
-def _canonical(parsed: arns.Arn) -> str:
-    """A build ARN as stored (leading zeros in version nodes are normalised)."""
+def canonical(parsed: arns.Arn) -> str:
+    """A build or version ARN as stored (leading zeros in version nodes are normalised)."""
     version = ".".join(str(int(n)) for n in parsed.version.split("."))
-    return f"arn:{parsed.partition}:imagebuilder:{parsed.region}:{parsed.owner}:{parsed.kind}/{parsed.name}/{version}/{parsed.build}"
+    arn = f"arn:{parsed.partition}:imagebuilder:{parsed.region}:{parsed.owner}:{parsed.kind}/{parsed.name}/{version}"
+    return arn if parsed.build is None else f"{arn}/{parsed.build}"
 
 
 def new_build(ctx, kind: str, label: str, name: str, nodes: tuple[int, int, int], content_hash: str) -> tuple[str, int]:

@@ -13,11 +13,15 @@ def parse_version(text: str, param: str = "semanticVersion") -> tuple[int, int, 
         raise invalid_value(param, f"'{param}' must match pattern ^[0-9]+\\.[0-9]+\\.[0-9]+$")
     nodes = tuple(int(p) for p in parts)
     if any(n > MAX_NODE for n in nodes):
-        raise InvalidVersionNumberException(
-            f"Your version number is out of bounds or does not follow the required syntax: '{text}'. "
-            f"Each of <major>.<minor>.<patch> must be an integer from 0 to {MAX_NODE}."
-        )
+        raise out_of_bounds(text)
     return nodes  # leading zeros are normalised away (docs/versions.md)
+
+
+def out_of_bounds(text: str) -> InvalidVersionNumberException:
+    return InvalidVersionNumberException(
+        f"Your version number is out of bounds or does not follow the required syntax: '{text}'. "
+        f"Each of <major>.<minor>.<patch> must be an integer from 0 to {MAX_NODE}."
+    )
 
 
 def fmt(nodes) -> str:
@@ -42,9 +46,7 @@ def wildcard(text: str, param: str) -> tuple[int | None, int | None, int | None]
         else:
             n = int(p)
             if n > MAX_NODE:
-                raise InvalidVersionNumberException(
-                    f"Your version number is out of bounds or does not follow the required syntax: '{text}'."
-                )
+                raise out_of_bounds(text)
             nodes.append(n)
     return tuple(nodes)  # type: ignore[return-value]
 

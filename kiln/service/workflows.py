@@ -71,13 +71,14 @@ def get_workflow(ctx, request):
 def delete_workflow(ctx, request):
     arn = request["workflowBuildVersionArn"]
     parsed = parse_arn("workflowBuildVersionArn", arn, KINDS)
-    row = ctx.tx.get(arn, parsed.kind) if parsed.build is not None and parsed.owner == ctx.account else None
+    own = parsed.build is not None and parsed.owner == ctx.account
+    row = ctx.tx.get(versioned.canonical(parsed), parsed.kind) if own else None
     if row is None:
         raise not_found(LABEL, arn)
-    if ctx.tx.referrers(arn):
-        raise depended_on(arn)
-    ctx.tx.delete(arn)
-    return {"workflowBuildVersionArn": arn}
+    if ctx.tx.referrers(row.arn):
+        raise depended_on(row.arn)
+    ctx.tx.delete(row.arn)
+    return {"workflowBuildVersionArn": row.arn}
 
 
 _FILTERS = {

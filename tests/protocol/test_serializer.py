@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.support.raw import tag_path
 
 ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -99,3 +101,58 @@ def test_error_response_is_exactly_a_message(raw):
     assert r.headers["content-type"] == "application/json"
     assert r.headers["x-amzn-errortype"] == "ResourceNotFoundException"
     assert list(r.json) == ["message"]
+
+
+# -- the harness's own response checker (tests/support/shapes.py) -----------------------
+
+def test_response_checker_catches_violations():
+    from tests.support.shapes import check_response
+
+    headers = {"x-amzn-RequestId": "r", "Content-Type": "application/json"}
+    body = ('{"infrastructureConfiguration": {"arn": "not-an-arn", "bogus": 1, "dateCreated": "2026-01-01T00:00:00Z",'
+            ' "terminateInstanceOnFailure": "yes", "instanceTypes": "t3.micro", "tags": {"aws:x": "v"}}}')
+    problems = "\n".join(check_response("GetInfrastructureConfiguration", 200, headers, body))
+    for needle in ("bogus: not a member", "does not match the ImageBuilderArn pattern",
+                   "is not ISO-8601 UTC with milliseconds", "expected a boolean", "expected a list",
+                   "does not match the TagKey pattern"):
+        assert needle in problems, needle
+    assert check_response("GetInfrastructureConfiguration", 200, {"Content-Type": "application/json"}, "{}") == [
+        "GetInfrastructureConfiguration: response has no x-amzn-RequestId header"]
+    error_headers = {**headers, "x-amzn-ErrorType": "ResourceNotFoundException"}
+    assert check_response("GetComponent", 404, error_headers, '{"message": "gone"}') == []
+    assert check_response("GetComponent", 400, error_headers, '{"message": "gone"}') == [
+        "GetComponent: ResourceNotFoundException answered with HTTP 400, the model says 404"]
+    assert check_response("GetComponent", 404, error_headers, '{"message": "gone", "code": "x"}') != []
+    assert check_response("GetComponent", 404, {**headers, "x-amzn-ErrorType": "Nope"}, '{"message": "m"}') == [
+        "GetComponent: x-amzn-ErrorType 'Nope' is not an error shape of the model"]
+    assert "ListComponents: $: required member" not in "\n".join(
+        check_response("ListComponents", 200, headers, '{"componentVersionList": []}'))
+    problems = check_response("ListLifecyclePolicies", 200, headers,
+                              '{"lifecyclePolicySummaryList": [{"dateCreated": "2026-01-01T00:00:00.000Z"}]}')
+    assert any("must be a JSON number" in p for p in problems)
+
+
+def test_response_checker_fails_the_boto3_call_that_broke_the_model(backend):
+    import io
+
+    from botocore.awsrequest import AWSResponse
+
+    from tests.support.raw import ShapeViolation
+
+    class Body(io.BytesIO):
+        def stream(self, **_kwargs):
+            yield self.getvalue()
+
+    client = backend.client()
+
+    def broken(request, **_kwargs):
+        return AWSResponse(request.url, 200, {"x-amzn-RequestId": "r", "Content-Type": "application/json"},
+                           Body(b'{"infrastructureConfigurationSummaryList": [{"name": 5}]}'))
+
+    client.meta.events.register_first("before-send.imagebuilder", broken)
+    try:
+        with pytest.raises(ShapeViolation, match=r"name: expected a string \(ResourceName\), got 5"):
+            client.list_infrastructure_configurations()
+    finally:
+        assert backend.violations
+        backend.violations.clear()  # expected here; any other violation still fails its test
