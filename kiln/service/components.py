@@ -8,8 +8,8 @@ import orjson
 from kiln.errors import InvalidParameterCombinationException, invalid_value
 from kiln.service import arns, operation, versioned
 from kiln.service.component_documents import parse_component_document
-from kiln.service.filters import compile_filters
-from kiln.service.resource import base_arn, check_dry_run, depended_on, iso, not_found, parse_arn
+from kiln.service.filters import compile_filters, group_by
+from kiln.service.resource import base_arn, check_dry_run, iso, not_found, parse_arn
 from kiln.service.versions import latest_version_references, parse_version
 from kiln.store import Row
 
@@ -92,14 +92,9 @@ def get_component(ctx, request):
 def delete_component(ctx, request):
     arn = request["componentBuildVersionArn"]
     parsed = parse_arn("componentBuildVersionArn", arn, (TYPE,))
-    own = parsed.build is not None and parsed.owner == ctx.account
-    row = ctx.tx.get(versioned.canonical(parsed), TYPE) if own else None
-    if row is None:
+    if parsed.build is None:
         raise not_found(LABEL, arn)
-    if ctx.tx.referrers(row.arn):
-        raise depended_on(row.arn)
-    ctx.tx.delete(row.arn)
-    return {"componentBuildVersionArn": row.arn}
+    return {"componentBuildVersionArn": versioned.delete_own(ctx, parsed, TYPE, LABEL, arn)}
 
 
 _FILTERS = {
@@ -117,17 +112,13 @@ _FILTERS = {
 @operation("ListComponents")
 def list_components(ctx, request):
     filters = request.get("filters")
-    if request.get("byName") and any(f.get("name") == "version" for f in filters or ()):
-        raise InvalidParameterCombinationException(
-            "The parameters 'byName' and the 'version' filter cannot be used together."
-        )
     wanted = compile_filters(filters, _FILTERS)
     show_deprecated = any(f.get("name") == "status" and "DEPRECATED" in (f.get("values") or ()) for f in filters or ())
 
     def keep(row):
         return wanted(row) and (show_deprecated or row.status != "DEPRECATED")
 
-    group = "name" if request.get("byName") else "version"
+    group = group_by(request)
     rows, token = versioned.list_rows(ctx, TYPE, "ListComponents", request, keep, request.get("owner"), group)
     return {"componentVersionList": [_version_entry(r) for r in rows], "nextToken": token}
 

@@ -5,7 +5,6 @@ import re
 
 from kiln.errors import InvalidParameterCombinationException, invalid_value
 from kiln.service import arns, operation, pagination
-from kiln.service.filters import compile_filters, exact_name
 from kiln.service.resource import already_exists, check_dry_run, depended_on, iso, not_found, parse_arn
 from kiln.store import Row
 
@@ -105,11 +104,6 @@ def delete_distribution_configuration(ctx, request):
 
 @operation("ListDistributionConfigurations")
 def list_distribution_configurations(ctx, request):
-    keep = compile_filters(request.get("filters"), {"name": lambda d: d.get("name")})
-    name = exact_name(request.get("filters"))
-    rows, token = pagination.page(
-        ctx.secret, "ListDistributionConfigurations", request,
-        lambda after, n: ctx.tx.page(TYPE, after, n, name=name), lambda r: keep(r.doc),
-    )
+    rows, token = pagination.list_kind(ctx, TYPE, "ListDistributionConfigurations", request, {"name": lambda d: d.get("name")})
     summaries = [{**r.doc, "regions": [d["region"] for d in r.doc["distributions"]]} for r in rows]
     return {"distributionConfigurationSummaryList": summaries, "nextToken": token}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kiln.errors import InvalidParameterValueException, invalid_value
+from kiln.errors import InvalidParameterCombinationException, InvalidParameterValueException, invalid_value
 
 
 def _value_matches(pattern: str, actual, wildcard: bool) -> bool:
@@ -50,6 +50,16 @@ def compile_filters(filters: list | None, allowed: dict[str, Callable[[dict], ob
         return all(any(_value_matches(v, get(doc), wc) for v in values) for get, values, wc in checks)
 
     return keep
+
+
+def group_by(request: dict) -> str:
+    """ListImages/ListComponents/ListWorkflows: one entry per name with `byName`,
+    else one per version. `byName` cannot be combined with a `version` filter."""
+    if not request.get("byName"):
+        return "version"
+    if any(f.get("name") == "version" for f in request.get("filters") or ()):
+        raise InvalidParameterCombinationException("The parameters 'byName' and the 'version' filter cannot be used together.")
+    return "name"
 
 
 def exact_name(filters: list | None) -> str | None:

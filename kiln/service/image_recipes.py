@@ -5,8 +5,7 @@ import re
 
 from kiln.errors import InvalidParameterCombinationException, InvalidParameterValueException, invalid_value
 from kiln.service import arns, components, operation, pagination, versioned
-from kiln.service.filters import compile_filters, exact_name
-from kiln.service.resource import already_exists, base_arn, check_dry_run, depended_on, iso, not_found, parse_arn
+from kiln.service.resource import already_exists, base_arn, check_dry_run, iso, not_found, parse_arn
 from kiln.service.versions import MAX_NODE, latest_version_references, wildcard
 from kiln.store import Row
 
@@ -170,27 +169,15 @@ def get_image_recipe(ctx, request):
 def delete_image_recipe(ctx, request):
     arn = request["imageRecipeArn"]
     parsed = parse_arn("imageRecipeArn", arn, (TYPE,))
-    own = parsed.owner == ctx.account and "x" not in parsed.version
-    row = ctx.tx.get(versioned.canonical(parsed), TYPE) if own else None
-    if row is None:
-        raise not_found(LABEL, arn)
-    if ctx.tx.referrers(row.arn):
-        raise depended_on(row.arn)
-    ctx.tx.delete(row.arn)
-    return {"imageRecipeArn": row.arn}
+    return {"imageRecipeArn": versioned.delete_own(ctx, parsed, TYPE, LABEL, arn)}
 
 
 @operation("ListImageRecipes")
 def list_image_recipes(ctx, request):
     owner = request.get("owner")
-    keep = compile_filters(request.get("filters"), {
-        "name": lambda d: d.get("name"), "parentImage": lambda d: d.get("parentImage"), "platform": lambda d: d.get("platform"),
-    })
+    allowed = {"name": lambda d: d.get("name"), "parentImage": lambda d: d.get("parentImage"),
+               "platform": lambda d: d.get("platform")}
+    rows, token = pagination.list_kind(ctx, TYPE, "ListImageRecipes", request, allowed)
     if owner not in (None, "Self"):
         return {"imageRecipeSummaryList": [], "nextToken": None}  # no recipes are shared with or sold to kiln accounts
-    name = exact_name(request.get("filters"))
-    rows, token = pagination.page(
-        ctx.secret, "ListImageRecipes", request,
-        lambda after, n: ctx.tx.page(TYPE, after, n, name=name), lambda r: keep(r.doc),
-    )
     return {"imageRecipeSummaryList": [r.doc for r in rows], "nextToken": token}

@@ -14,7 +14,7 @@ from kiln.errors import (
     invalid_value,
 )
 from kiln.service import arns, distribution_configurations, image_recipes, operation, versioned, workflows
-from kiln.service.filters import compile_filters
+from kiln.service.filters import compile_filters, group_by
 from kiln.service.resource import base_arn, depended_on, iso, not_found, parse_arn
 from kiln.service.versions import latest_version_references
 from kiln.store import Row
@@ -185,11 +185,9 @@ _FILTERS = {
 @operation("ListImages")
 def list_images(ctx, request):
     filters = request.get("filters")
-    if request.get("byName") and any(f.get("name") == "version" for f in filters or ()):
-        raise InvalidParameterCombinationException("The parameters 'byName' and the 'version' filter cannot be used together.")
     keep = compile_filters(filters, _FILTERS)
     owner = request.get("owner")
-    group = "name" if request.get("byName") else "version"
+    group = group_by(request)
     if owner == "Amazon":
         rows, token = versioned.list_rows(ctx, TYPE, "ListImages", request, keep, owner, group)
         entries = [{**versioned.version_doc(r), "owner": "Amazon"} for r in rows]

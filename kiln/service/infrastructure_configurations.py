@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from kiln.errors import InvalidRequestException, invalid_value
 from kiln.service import arns, operation, pagination
-from kiln.service.filters import compile_filters, exact_name
 from kiln.service.resource import already_exists, check_dry_run, depended_on, iso, not_found, parse_arn
 from kiln.store import Row
 
@@ -83,10 +82,5 @@ def delete_infrastructure_configuration(ctx, request):
 
 @operation("ListInfrastructureConfigurations")
 def list_infrastructure_configurations(ctx, request):
-    keep = compile_filters(request.get("filters"), {"name": lambda d: d.get("name")})
-    name = exact_name(request.get("filters"))
-    rows, token = pagination.page(
-        ctx.secret, "ListInfrastructureConfigurations", request,
-        lambda after, n: ctx.tx.page(TYPE, after, n, name=name), lambda r: keep(r.doc),
-    )
+    rows, token = pagination.list_kind(ctx, TYPE, "ListInfrastructureConfigurations", request, {"name": lambda d: d.get("name")})
     return {"infrastructureConfigurationSummaryList": [r.doc for r in rows], "nextToken": token}

@@ -79,6 +79,16 @@ def page(
             return kept, encode(secret, operation, after)
 
 
+def list_kind(ctx, kind: str, operation: str, request: dict, allowed: dict) -> tuple[list, str | None]:
+    """A page of one stored kind in list order, with the request's filters
+    (`allowed`: filter name -> getter on the document)."""
+    from kiln.service.filters import compile_filters, exact_name
+
+    keep = compile_filters(request.get("filters"), allowed)
+    name = exact_name(request.get("filters"))
+    return page(ctx.secret, operation, request, lambda after, n: ctx.tx.page(kind, after, n, name=name), lambda r: keep(r.doc))
+
+
 class Sorted:
     """An in-memory list served like a table page (the AWS-managed catalog)."""
 

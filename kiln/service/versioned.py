@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from kiln import catalog
 from kiln.service import arns, pagination
-from kiln.service.resource import already_exists
+from kiln.service.resource import already_exists, depended_on, not_found
 from kiln.service.pagination import Sorted
 from kiln.service.versions import matches, wildcard
 from kiln.store import Row
@@ -62,6 +62,19 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
     if parsed.build is not None:
         return ctx.tx.get(canonical(parsed), parsed.kind)
     return ctx.tx.latest(parsed.kind, parsed.name, *nodes, status=status)
+
+
+def delete_own(ctx, parsed: arns.Arn, kind: str, label: str, arn: str) -> str:
+    """Delete one of the caller's own builds (or recipe versions) named exactly;
+    refused while another resource depends on it. Returns the stored ARN."""
+    exact = parsed.owner == ctx.account and parsed.region == ctx.region and "x" not in parsed.version
+    row = ctx.tx.get(canonical(parsed), kind) if exact else None
+    if row is None:
+        raise not_found(label, arn)
+    if ctx.tx.referrers(row.arn):
+        raise depended_on(row.arn)
+    ctx.tx.delete(row.arn)
+    return row.arn
 
 
 def canonical(parsed: arns.Arn) -> str:

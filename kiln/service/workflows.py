@@ -1,11 +1,11 @@
 """Workflows: build, test and distribution workflow documents, versioned like components."""
 from __future__ import annotations
 
-from kiln.errors import InvalidParameterCombinationException, invalid_value
+from kiln.errors import invalid_value
 from kiln.service import arns, operation, versioned
 from kiln.service.components import content_hash, read_document
-from kiln.service.filters import compile_filters
-from kiln.service.resource import base_arn, check_dry_run, depended_on, iso, not_found, parse_arn
+from kiln.service.filters import compile_filters, group_by
+from kiln.service.resource import base_arn, check_dry_run, iso, not_found, parse_arn
 from kiln.service.versions import latest_version_references, parse_version
 from kiln.service.workflow_documents import parse_workflow_document
 from kiln.store import Row
@@ -71,14 +71,9 @@ def get_workflow(ctx, request):
 def delete_workflow(ctx, request):
     arn = request["workflowBuildVersionArn"]
     parsed = parse_arn("workflowBuildVersionArn", arn, KINDS)
-    own = parsed.build is not None and parsed.owner == ctx.account
-    row = ctx.tx.get(versioned.canonical(parsed), parsed.kind) if own else None
-    if row is None:
+    if parsed.build is None:
         raise not_found(LABEL, arn)
-    if ctx.tx.referrers(row.arn):
-        raise depended_on(row.arn)
-    ctx.tx.delete(row.arn)
-    return {"workflowBuildVersionArn": row.arn}
+    return {"workflowBuildVersionArn": versioned.delete_own(ctx, parsed, parsed.kind, LABEL, arn)}
 
 
 _FILTERS = {
@@ -95,10 +90,8 @@ def list_workflows(ctx, request):
     owner = request.get("owner")
     if owner in ("Shared", "ThirdParty"):
         raise invalid_value("owner", f"'{owner}' is not a supported owner for workflows. Supported: Self, Amazon, AWSMarketplace.")
-    if request.get("byName") and any(f.get("name") == "version" for f in filters or ()):
-        raise InvalidParameterCombinationException("The parameters 'byName' and the 'version' filter cannot be used together.")
     keep = compile_filters(filters, _FILTERS)
-    group = "name" if request.get("byName") else "version"
+    group = group_by(request)
     types = _types(filters)
     entries, token = _across_kinds(ctx, "ListWorkflows", request, types, lambda kind, req: versioned.list_rows(
         ctx, kind, "ListWorkflows", req, keep, owner, group))

@@ -115,29 +115,23 @@ class Tx:
             timeline=orjson.dumps(row.timeline).decode() if row.timeline is not None else None,
         )
 
+    def _matching(self, type_: str, name_key: str, major, minor, patch, status):
+        q = sa.select(*_COLUMNS).where(
+            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key
+        )
+        for col, v in ((resources.c.major, major), (resources.c.minor, minor), (resources.c.patch, patch)):
+            if v is not None:
+                q = q.where(col == v)
+        if status is not None:
+            q = q.where(resources.c.status == status)
+        return q.order_by(resources.c.sort_key)
+
     def versions(self, type_: str, name_key: str, major=None, minor=None, patch=None, status=None) -> list[Row]:
         """Rows of one name, newest first; None nodes are wildcards."""
-        q = sa.select(*_COLUMNS).where(
-            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key
-        )
-        for col, v in ((resources.c.major, major), (resources.c.minor, minor), (resources.c.patch, patch)):
-            if v is not None:
-                q = q.where(col == v)
-        if status is not None:
-            q = q.where(resources.c.status == status)
-        q = q.order_by(resources.c.sort_key)
-        return [_row(r) for r in self.conn.execute(q)]
+        return [_row(r) for r in self.conn.execute(self._matching(type_, name_key, major, minor, patch, status))]
 
     def latest(self, type_: str, name_key: str, major=None, minor=None, patch=None, status=None) -> Row | None:
-        q = sa.select(*_COLUMNS).where(
-            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key
-        )
-        for col, v in ((resources.c.major, major), (resources.c.minor, minor), (resources.c.patch, patch)):
-            if v is not None:
-                q = q.where(col == v)
-        if status is not None:
-            q = q.where(resources.c.status == status)
-        r = self.conn.execute(q.order_by(resources.c.sort_key).limit(1)).first()
+        r = self.conn.execute(self._matching(type_, name_key, major, minor, patch, status).limit(1)).first()
         return _row(r) if r else None
 
     def page(self, type_: str, after: str | None, limit: int, name: str | None = None,
