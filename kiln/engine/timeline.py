@@ -78,6 +78,9 @@ def apply(row: Row, now: float) -> bool:
 def _set_state(row: Row, state: dict) -> None:
     row.status = state["status"]
     row.doc["state"] = state
+    if state["status"] in ("FAILED", "CANCELLED") and "scanState" in row.doc:
+        # The image went terminal before its scan could finish.
+        row.doc["scanState"] = {"status": "ABANDONED", "reason": f"The image is {state['status']}."}
 
 
 def cancel(row: Row, reason: str) -> None:

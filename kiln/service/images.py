@@ -102,6 +102,9 @@ def create_image(ctx, request):
     done: dict = {"outputResources": {"amis": output_amis(ctx, recipe.name, recipe.doc.get("description"), distribution, build)}}
     if parent.os_version:
         done["osVersion"] = parent.os_version
+    scanning = (request.get("imageScanningConfiguration") or {}).get("imageScanningEnabled")
+    if scanning:
+        done["scanState"] = {"status": "COMPLETED"}
     plan = timeline.plan(ctx.now, ctx.seconds_per_state, tests["imageTestsEnabled"], ctx.tx.take_fault(arn), done)
 
     doc = {"arn": arn, "type": "AMI", "name": recipe.name, "version": f"{version}/{build}", "platform": recipe.doc["platform"],
@@ -115,6 +118,8 @@ def create_image(ctx, request):
     for k in ("imageScanningConfiguration", "executionRole", "workflows"):
         if request.get(k):
             doc[k] = request[k]
+    if scanning:
+        doc["scanState"] = {"status": "PENDING"}
     doc["loggingConfiguration"] = request.get("loggingConfiguration") or {"logGroupName": f"/aws/imagebuilder/{recipe.name}"}
 
     row = Row(arn=arn, type=TYPE, name_key=recipe.name_key, name=recipe.name, doc=doc, major=recipe.major,

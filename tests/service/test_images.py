@@ -414,3 +414,20 @@ def test_restart_keeps_images_and_build_progress(tmp_path):
                      f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:infrastructure-configuration/infra") == f"{BASE}/1.0.0/2"
     finally:
         server.stop()
+
+
+def test_image_scanning_state_follows_the_build(manual):
+    ib, control = manual
+    scan = {"imageScanningEnabled": True, "ecrConfiguration": {"repositoryName": "scans"}}
+    arn = image(ib, imageScanningConfiguration=scan)
+    img = ib.get_image(imageBuildVersionArn=arn)["image"]
+    assert img["imageScanningConfiguration"] == scan and img["scanState"] == {"status": "PENDING"}
+    control.advance(arn, to_end=True)
+    assert ib.get_image(imageBuildVersionArn=arn)["image"]["scanState"] == {"status": "COMPLETED"}
+    second = image(ib, f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image-recipe/demo/1.0.0",
+                   f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:infrastructure-configuration/infra", imageScanningConfiguration=scan)
+    ib.cancel_image_creation(imageBuildVersionArn=second)
+    assert ib.get_image(imageBuildVersionArn=second)["image"]["scanState"] == {"status": "ABANDONED", "reason": "The image is CANCELLED."}
+    plain = image(ib, f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image-recipe/demo/1.0.0",
+                  f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:infrastructure-configuration/infra")
+    assert "scanState" not in ib.get_image(imageBuildVersionArn=plain)["image"]
