@@ -86,11 +86,13 @@ ib list-images --query 'imageVersionList[].{arn: arn, version: version}'
 ib list-image-build-versions --image-version-arn "$VERSION_ARN" --query 'imageSummaryList[].[arn,state.status]' --output text
 
 echo "== an error: get-image on an ARN that names nothing"
-set +e
-ib get-image --image-build-version-arn "${VERSION_ARN/hello-recipe/no-such-image}/1" 2> /tmp/kiln-cli-error.txt
-CODE=$?
-set -e
-echo "  exit code $CODE: $(cat /tmp/kiln-cli-error.txt)"
-grep -q ResourceNotFoundException /tmp/kiln-cli-error.txt
+# The CLI exits 255 (v1) or 254 (v2) and prints the error code and message on stderr.
+if ERROR=$(ib get-image --image-build-version-arn "${VERSION_ARN/hello-recipe/no-such-image}/1" 2>&1); then
+  echo "expected ResourceNotFoundException" >&2; exit 1
+else
+  CODE=$?
+fi
+echo "  exit code $CODE:$ERROR"
+[[ "$ERROR" == *ResourceNotFoundException* ]]
 
 echo "== done"

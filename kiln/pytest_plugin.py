@@ -143,7 +143,7 @@ class KilnControl:
       the end); returns ``{build ARN: state now}``.
     * ``fail_next_build(state, reason)``: the next image created fails when it reaches ``state``.
     * ``fail_build(arn, state, reason)``: this build in progress fails in ``state``.
-    * ``reset()``: delete every resource.
+    * ``reset()``: delete every resource and put the clock back to the real time.
     """
 
     def __init__(self, kiln=None, url: str | None = None):
@@ -188,8 +188,11 @@ class KilnControl:
         return self._post("/_kiln/builds/fail", {"state": state, "reason": reason, "imageBuildVersionArn": arn})
 
     def reset(self) -> None:
+        """Delete every resource and put kiln's clock back to the real time."""
         if self.kiln is not None:
-            self.kiln.store.reset()
+            from kiln import admin
+
+            admin.reset(self.kiln)
         else:
             self._post("/_kiln/reset")
 
@@ -230,7 +233,8 @@ def _kiln_process(pytestconfig):
 
 @pytest.fixture
 def kiln_url(_kiln_process) -> str:
-    """URL of a running `kiln serve` (shared by the session, emptied before this test)."""
+    """URL of a running `kiln serve` (shared by the session; emptied, and its clock put
+    back, before this test)."""
     _kiln_process.reset()
     return _kiln_process.url
 

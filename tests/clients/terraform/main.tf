@@ -1,11 +1,12 @@
 # The Image Builder flow through the hashicorp/aws provider, against kiln.
-# tests/clients/test_terraform.py applies it, checks that a second plan shows no
-# changes, changes `stage` (a tag: an in-place update) and destroys it.
+# tests/clients/test_terraform.py copies this folder (plus examples/hello-component.yaml)
+# to a scratch folder, applies it, checks that a second plan shows no changes, changes
+# `stage` (tags and descriptions: in-place updates) and destroys it.
 terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "5.100.0"
+      version = "~> 5.0"
     }
   }
 }
@@ -49,12 +50,15 @@ data "aws_imagebuilder_components" "amazon" {
 }
 
 resource "aws_imagebuilder_component" "hello" {
-  name        = "tf-hello"
-  description = "Says hello"
-  platform    = "Linux"
-  version     = "1.0.0"
-  data        = file("${path.module}/hello-component.yaml")
-  tags        = local.tags
+  name                  = "tf-hello"
+  description           = "Says hello"
+  change_description    = "First version"
+  platform              = "Linux"
+  version               = "1.0.0"
+  supported_os_versions = ["Amazon Linux 2023"]
+  kms_key_id            = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  data                  = file("${path.module}/hello-component.yaml")
+  tags                  = local.tags
 }
 
 resource "aws_imagebuilder_image_recipe" "recipe" {
@@ -78,34 +82,77 @@ resource "aws_imagebuilder_image_recipe" "recipe" {
     device_name = "/dev/xvda"
     ebs {
       delete_on_termination = true
+      encrypted             = true
       volume_size           = 16
       volume_type           = "gp3"
+      iops                  = 3000
+      throughput            = 125
     }
   }
+  block_device_mapping {
+    device_name = "/dev/xvdb"
+    no_device   = true
+  }
+
+  systems_manager_agent {
+    uninstall_after_build = true
+  }
+  user_data_base64  = base64encode("#!/bin/bash\necho hello\n")
+  working_directory = "/var/tmp"
 
   tags = local.tags
 }
 
 resource "aws_imagebuilder_infrastructure_configuration" "infra" {
   name                          = "tf-infra"
-  description                   = "t3 builders"
+  description                   = "t3 builders (${var.stage})"
   instance_profile_name         = "EC2InstanceProfileForImageBuilder"
   instance_types                = ["t3.micro", "t3.small"]
-  terminate_instance_on_failure = true
+  terminate_instance_on_failure = false
+  key_pair                      = "builders"
+  security_group_ids            = ["sg-0123456789abcdef0"]
+  subnet_id                     = "subnet-0123456789abcdef0"
+  sns_topic_arn                 = "arn:aws:sns:us-east-1:123456789012:image-builds"
   resource_tags                 = { owner = "kiln" }
   tags                          = local.tags
+
+  instance_metadata_options {
+    http_put_response_hop_limit = 2
+    http_tokens                 = "required"
+  }
+
+  logging {
+    s3_logs {
+      s3_bucket_name = "build-logs"
+      s3_key_prefix  = "imagebuilder"
+    }
+  }
+
+  placement {
+    tenancy = "default"
+  }
 }
 
 resource "aws_imagebuilder_distribution_configuration" "dist" {
   name        = "tf-dist"
-  description = "two Regions"
+  description = "two Regions (${var.stage})"
 
   distribution {
     region = "us-east-1"
     ami_distribution_configuration {
-      name       = "tf-hello-{{ imagebuilder:buildDate }}"
-      ami_tags   = { built_by = "kiln" }
+      name               = "tf-hello-{{ imagebuilder:buildDate }}"
+      description        = "hello AMI"
+      ami_tags           = { built_by = "kiln" }
+      target_account_ids = ["210987654321"]
+      launch_permission {
+        user_ids = ["111122223333"]
+      }
     }
+    launch_template_configuration {
+      launch_template_id = "lt-0123456789abcdef0"
+      default            = true
+    }
+    license_configuration_arns = ["arn:aws:license-manager:us-east-1:123456789012:license-configuration:lic-0123456789abcdef0123456789abcdef"]
   }
   distribution {
     region = "us-west-2"
@@ -121,29 +168,63 @@ resource "aws_imagebuilder_image" "image" {
   image_recipe_arn                 = aws_imagebuilder_image_recipe.recipe.arn
   infrastructure_configuration_arn = aws_imagebuilder_infrastructure_configuration.infra.arn
   distribution_configuration_arn   = aws_imagebuilder_distribution_configuration.dist.arn
+  enhanced_image_metadata_enabled  = true
   tags                             = local.tags
+
+  image_tests_configuration {
+    image_tests_enabled = true
+    timeout_minutes     = 90
+  }
 }
 
 output "image_arn" {
   value = aws_imagebuilder_image.image.arn
 }
 
-output "image_status" {
-  value = data.aws_imagebuilder_image.al2023.arn
+output "image" {
+  value = {
+    name       = aws_imagebuilder_image.image.name
+    version    = aws_imagebuilder_image.image.version
+    platform   = aws_imagebuilder_image.image.platform
+    os_version = aws_imagebuilder_image.image.os_version
+    amis       = aws_imagebuilder_image.image.output_resources[0].amis
+  }
 }
 
-output "managed_image_arn" {
-  value = data.aws_imagebuilder_image.al2023.arn
+output "recipe_platform" {
+  value = aws_imagebuilder_image_recipe.recipe.platform
 }
 
-output "managed_image_name" {
-  value = data.aws_imagebuilder_image.al2023.name
+output "component" {
+  value = {
+    arn       = aws_imagebuilder_component.hello.arn
+    type      = aws_imagebuilder_component.hello.type
+    owner     = aws_imagebuilder_component.hello.owner
+    encrypted = aws_imagebuilder_component.hello.encrypted
+  }
 }
 
-output "amazon_component_arns" {
-  value = data.aws_imagebuilder_components.amazon.arns
+output "managed_image" {
+  value = {
+    arn                             = data.aws_imagebuilder_image.al2023.arn
+    build_version_arn               = data.aws_imagebuilder_image.al2023.build_version_arn
+    name                            = data.aws_imagebuilder_image.al2023.name
+    os_version                      = data.aws_imagebuilder_image.al2023.os_version
+    platform                        = data.aws_imagebuilder_image.al2023.platform
+    version                         = data.aws_imagebuilder_image.al2023.version
+    date_created                    = data.aws_imagebuilder_image.al2023.date_created
+    enhanced_image_metadata_enabled = data.aws_imagebuilder_image.al2023.enhanced_image_metadata_enabled
+    image_recipe_arn                = data.aws_imagebuilder_image.al2023.image_recipe_arn
+    image_tests_configuration       = length(data.aws_imagebuilder_image.al2023.image_tests_configuration)
+    output_resources                = length(data.aws_imagebuilder_image.al2023.output_resources)
+    amis                            = length(data.aws_imagebuilder_image.al2023.output_resources[0].amis)
+    tags                            = data.aws_imagebuilder_image.al2023.tags
+  }
 }
 
-output "amis" {
-  value = aws_imagebuilder_image.image.output_resources[0].amis
+output "amazon_components" {
+  value = {
+    arns  = data.aws_imagebuilder_components.amazon.arns
+    names = data.aws_imagebuilder_components.amazon.names
+  }
 }
