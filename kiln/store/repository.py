@@ -63,6 +63,17 @@ _COLUMNS = (
 )
 
 
+# The hot statements, built once: constructing a SQLAlchemy expression costs more
+# than running the query it compiles to (compiled forms are cached by SQLAlchemy).
+_SCOPE_ARN = sa.and_(
+    resources.c.account == sa.bindparam("account"),
+    resources.c.region == sa.bindparam("region"),
+    resources.c.arn == sa.bindparam("arn"),
+)
+_GET = sa.select(*_COLUMNS).where(_SCOPE_ARN)
+_GET_TYPED = _GET.where(resources.c.type == sa.bindparam("type"))
+
+
 def _row(r) -> Row:
     return Row(
         arn=r[0], type=r[1], name_key=r[2], name=r[3], doc=orjson.loads(r[4]),
@@ -85,10 +96,12 @@ class Tx:
 
     # -- resources -------------------------------------------------------
     def get(self, arn: str, type_: str | None = None) -> Row | None:
-        q = sa.select(*_COLUMNS).where(self._scope(resources), resources.c.arn == arn)
-        if type_ is not None:
-            q = q.where(resources.c.type == type_)
-        r = self.conn.execute(q).first()
+        params = {"account": self.account, "region": self.region, "arn": arn}
+        if type_ is None:
+            r = self.conn.execute(_GET, params).first()
+        else:
+            params["type"] = type_
+            r = self.conn.execute(_GET_TYPED, params).first()
         return _row(r) if r else None
 
     def insert(self, row: Row) -> None:
