@@ -6,6 +6,7 @@ import hashlib
 import orjson
 
 from kiln.errors import InvalidParameterCombinationException, invalid_value
+from kiln.protocol.stored import fragment
 from kiln.service import arns, operation, versioned
 from kiln.service.component_documents import parse_component_document
 from kiln.service.filters import compile_filters, group_by
@@ -85,7 +86,7 @@ def resolve(ctx, arn: str, param: str) -> Row:
 @operation("GetComponent")
 def get_component(ctx, request):
     row = resolve(ctx, request["componentBuildVersionArn"], "componentBuildVersionArn")
-    return {"component": row.doc, "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"component": fragment("Component", row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
 
 
 @operation("DeleteComponent")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from kiln.errors import InvalidParameterCombinationException, invalid_value
+from kiln.protocol.stored import fragment
 from kiln.service import arns, operation, pagination
 from kiln.service.resource import already_exists, check_dry_run, depended_on, iso, not_found, parse_arn
 from kiln.store import Row
@@ -79,7 +80,8 @@ def get_row(ctx, arn: str, param: str = "distributionConfigurationArn") -> Row:
 
 @operation("GetDistributionConfiguration")
 def get_distribution_configuration(ctx, request):
-    return {"distributionConfiguration": get_row(ctx, request["distributionConfigurationArn"]).doc}
+    row = get_row(ctx, request["distributionConfigurationArn"])
+    return {"distributionConfiguration": fragment("DistributionConfiguration", row.stored_json())}
 
 
 @operation("UpdateDistributionConfiguration")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from kiln.errors import InvalidParameterCombinationException, InvalidParameterValueException, invalid_value
+from kiln.protocol.stored import fragment
 from kiln.service import arns, components, operation, pagination, versioned
 from kiln.service.resource import already_exists, base_arn, check_dry_run, iso, not_found, parse_arn
 from kiln.service.versions import MAX_NODE, latest_version_references, wildcard
@@ -162,7 +163,7 @@ def resolve(ctx, arn: str, param: str = "imageRecipeArn") -> Row:
 @operation("GetImageRecipe")
 def get_image_recipe(ctx, request):
     row = resolve(ctx, request["imageRecipeArn"])
-    return {"imageRecipe": row.doc, "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"imageRecipe": fragment("ImageRecipe", row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
 
 
 @operation("DeleteImageRecipe")

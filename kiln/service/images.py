@@ -13,6 +13,7 @@ from kiln.errors import (
     ResourceNotFoundException,
     invalid_value,
 )
+from kiln.protocol.stored import fragment
 from kiln.service import arns, distribution_configurations, image_recipes, operation, versioned, workflows
 from kiln.service.filters import compile_filters, group_by
 from kiln.service.resource import base_arn, depended_on, iso, not_found, parse_arn
@@ -175,7 +176,7 @@ def resolve(ctx, arn: str, param: str = "imageBuildVersionArn") -> Row:
 @operation("GetImage")
 def get_image(ctx, request):
     row = resolve(ctx, request["imageBuildVersionArn"])
-    return {"image": row.doc, "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"image": fragment("Image", row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
 
 
 _FILTERS = {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kiln.errors import InvalidRequestException, invalid_value
+from kiln.protocol.stored import fragment
 from kiln.service import arns, operation, pagination
 from kiln.service.resource import already_exists, check_dry_run, depended_on, iso, not_found, parse_arn
 from kiln.store import Row
@@ -55,7 +56,7 @@ def _get(ctx, arn: str, param: str) -> Row:
 @operation("GetInfrastructureConfiguration")
 def get_infrastructure_configuration(ctx, request):
     row = _get(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn")
-    return {"infrastructureConfiguration": row.doc}
+    return {"infrastructureConfiguration": fragment("InfrastructureConfiguration", row.stored_json())}
 
 
 @operation("UpdateInfrastructureConfiguration")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kiln.errors import invalid_value
+from kiln.protocol.stored import fragment
 from kiln.service import arns, operation, versioned
 from kiln.service.components import content_hash, read_document
 from kiln.service.filters import compile_filters, group_by
@@ -64,7 +65,7 @@ def resolve(ctx, arn: str, param: str) -> Row:
 @operation("GetWorkflow")
 def get_workflow(ctx, request):
     row = resolve(ctx, request["workflowBuildVersionArn"], "workflowBuildVersionArn")
-    return {"workflow": row.doc, "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"workflow": fragment("Workflow", row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
 
 
 @operation("DeleteWorkflow")
