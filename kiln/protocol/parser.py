@@ -1,7 +1,7 @@
 """Request -> params keyed by the model's member names (query string, URI label, JSON body)."""
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import orjson
 
@@ -15,7 +15,12 @@ def parse(op: Operation, label: str | None, query_string: str, body: bytes) -> d
         params[op.label] = label
     if op.query and query_string:
         shape_members = op.input.members
-        for key, value in parse_qsl(query_string, keep_blank_values=True):
+        if "&" not in query_string:  # one parameter (every Get*): no parse_qsl
+            key, _, value = query_string.partition("=")
+            pairs = [(unquote(key.replace("+", " ")), unquote(value.replace("+", " ")))]
+        else:
+            pairs = parse_qsl(query_string, keep_blank_values=True)
+        for key, value in pairs:
             member = op.query.get(key)
             if member is None:
                 continue  # unknown query keys are ignored, as AWS does

@@ -86,7 +86,7 @@ def resolve(ctx, arn: str, param: str) -> Row:
 @operation("GetComponent")
 def get_component(ctx, request):
     row = resolve(ctx, request["componentBuildVersionArn"], "componentBuildVersionArn")
-    return {"component": fragment("Component", row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"component": fragment(row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
 
 
 @operation("DeleteComponent")

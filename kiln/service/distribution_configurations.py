@@ -81,7 +81,7 @@ def get_row(ctx, arn: str, param: str = "distributionConfigurationArn") -> Row:
 @operation("GetDistributionConfiguration")
 def get_distribution_configuration(ctx, request):
     row = get_row(ctx, request["distributionConfigurationArn"])
-    return {"distributionConfiguration": fragment("DistributionConfiguration", row.stored_json())}
+    return {"distributionConfiguration": fragment(row.stored_json())}
 
 
 @operation("UpdateDistributionConfiguration")

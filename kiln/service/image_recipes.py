@@ -163,7 +163,7 @@ def resolve(ctx, arn: str, param: str = "imageRecipeArn") -> Row:
 @operation("GetImageRecipe")
 def get_image_recipe(ctx, request):
     row = resolve(ctx, request["imageRecipeArn"])
-    return {"imageRecipe": fragment("ImageRecipe", row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"imageRecipe": fragment(row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
 
 
 @operation("DeleteImageRecipe")

@@ -176,7 +176,7 @@ def resolve(ctx, arn: str, param: str = "imageBuildVersionArn") -> Row:
 @operation("GetImage")
 def get_image(ctx, request):
     row = resolve(ctx, request["imageBuildVersionArn"])
-    return {"image": fragment("Image", row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"image": fragment(row.stored_json()), "latestVersionReferences": latest_version_references(row.arn.rsplit("/", 2)[0], row.version)}
 
 
 _FILTERS = {

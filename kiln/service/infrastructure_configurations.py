@@ -56,7 +56,7 @@ def _get(ctx, arn: str, param: str) -> Row:
 @operation("GetInfrastructureConfiguration")
 def get_infrastructure_configuration(ctx, request):
     row = _get(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn")
-    return {"infrastructureConfiguration": fragment("InfrastructureConfiguration", row.stored_json())}
+    return {"infrastructureConfiguration": fragment(row.stored_json())}
 
 
 @operation("UpdateInfrastructureConfiguration")

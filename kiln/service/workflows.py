@@ -65,7 +65,7 @@ def resolve(ctx, arn: str, param: str) -> Row:
 @operation("GetWorkflow")
 def get_workflow(ctx, request):
     row = resolve(ctx, request["workflowBuildVersionArn"], "workflowBuildVersionArn")
-    return {"workflow": fragment("Workflow", row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"workflow": fragment(row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
 
 
 @operation("DeleteWorkflow")

@@ -5,8 +5,10 @@ SQLite (default, WAL) and PostgreSQL share this code; the few dialect difference
 """
 from __future__ import annotations
 
+import functools
 import os
 import secrets
+import threading
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -108,6 +110,37 @@ def _row(r) -> Row:
     )
 
 
+def _name_range(name_key: str):
+    """sort_key starts with name_key + " ": bound it, so one name's rows are a range of
+    ix_resources_list (a scan of that name only) instead of a filter over every row of the type."""
+    return (resources.c.sort_key >= name_key + " ", resources.c.sort_key < name_key + "!")
+
+
+# Each type's document is filtered by its API shape when written, so that Gets can
+# serve the stored text as it is (kiln.protocol.stored). Types not listed here
+# (image versions, whose rows also keep tags) are stored unfiltered and always
+# go through the serializer.
+_SHAPE_OF = {"image": "Image", "component": "Component", "image-recipe": "ImageRecipe",
+             "infrastructure-configuration": "InfrastructureConfiguration",
+             "distribution-configuration": "DistributionConfiguration",
+             "workflow/build": "Workflow", "workflow/test": "Workflow", "workflow/distribution": "Workflow"}
+
+
+def _in_shape(row) -> str:
+    shape = _SHAPE_OF.get(row.type)
+    if shape is None:
+        return row.stored_json()
+    return orjson.dumps(_shape_filter(shape)(row.doc)).decode()
+
+
+@functools.lru_cache(maxsize=None)
+def _shape_filter(shape_name: str):
+    # By name: botocore builds a new Shape object on every shape_for() call.
+    from kiln.protocol.serializer import filter_for
+    from kiln.protocol.spec import service_model
+    return filter_for(service_model().shape_for(shape_name))
+
+
 class Tx:
     """One request's view of the store, scoped to the caller's account and region."""
 
@@ -153,13 +186,13 @@ class Tx:
             name=row.name, major=row.major, minor=row.minor, patch=row.patch, build=row.build,
             sort_key=row.sort_key or sort_key(row.name_key, row.major, row.minor, row.patch, row.build),
             status=row.status, created=row.created, content_hash=row.content_hash,
-            doc=row.stored_json(), next_due=row.next_due,
+            doc=_in_shape(row), next_due=row.next_due,
             timeline=orjson.dumps(row.timeline).decode() if row.timeline is not None else None,
         )
 
     def _matching(self, type_: str, name_key: str, major, minor, patch, status):
         q = sa.select(*_COLUMNS).where(
-            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key
+            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key, *_name_range(name_key)
         )
         for col, v in ((resources.c.major, major), (resources.c.minor, minor), (resources.c.patch, patch)):
             if v is not None:
@@ -185,13 +218,13 @@ class Tx:
         if name is not None:
             q = q.where(resources.c.name == name)
         if name_key is not None:
-            q = q.where(resources.c.name_key == name_key)
+            q = q.where(resources.c.name_key == name_key, *_name_range(name_key))
         q = q.order_by(resources.c.sort_key).limit(limit)
         return [_row(r) for r in self.conn.execute(q)]
 
     def exists_type(self, type_: str, name_key: str) -> bool:
         q = sa.select(resources.c.arn).where(
-            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key
+            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key, *_name_range(name_key)
         ).limit(1)
         return self.conn.execute(q).first() is not None
 
@@ -272,6 +305,7 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self.engine = _engine(url)
+        self._local = threading.local()  # SQLite: each thread's read connection
         self.dialect = self.engine.dialect.name
         schema.metadata.create_all(self.engine)
         self.secret = self._setting("pagination_secret", lambda: secrets.token_hex(32))
@@ -289,6 +323,17 @@ class Store:
 
     @contextmanager
     def transaction(self, account: str, region: str, write: bool = True) -> Iterator[Tx]:
+        if not write and self.dialect == "sqlite":
+            # Reads keep one connection per thread checked out: no pool round trip
+            # (checkout, reset-on-return ROLLBACK) per request.
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = self.engine.connect()
+            try:
+                yield Tx(conn, account, region)
+            finally:
+                conn.rollback()
+            return
         with self.engine.connect() as conn:
             _start(conn, write)
             try:
@@ -360,6 +405,10 @@ class Store:
         self._due_cache = None
 
     def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
         self.engine.dispose()
 
 
