@@ -65,7 +65,7 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    return f"{cpu_count()} cores ({model or 'unknown CPU'}), Python {sys.version.split()[0]}"
+    return f"{os.cpu_count()} cores ({model or 'unknown CPU'}), Python {sys.version.split()[0]}"
 
 
 def rss_mb(pid: int) -> float:
@@ -75,6 +75,42 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _cpu_times() -> tuple[int, int]:
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields), idle
+
+
+BUSY_WARNINGS: list[str] = []
+
+
+def wait_quiet(max_wait: float = 60.0, threshold: float = 0.15, window: float = 1.0) -> float:
+    """Wait until the machine is nearly idle (all CPUs busy < threshold over `window`
+    seconds), at most max_wait seconds: on a shared machine, other work running
+    during a measurement skews it. Returns the busy fraction last seen; a busy
+    machine after max_wait is recorded in BUSY_WARNINGS (and the run goes on)."""
+    if not os.path.exists("/proc/stat") or os.environ.get("BENCH_NO_WAIT"):
+        return 0.0
+    deadline = time.monotonic() + max_wait
+    while True:
+        t0, i0 = _cpu_times()
+        time.sleep(window)
+        t1, i1 = _cpu_times()
+        busy = 1 - (i1 - i0) / max(1, t1 - t0)
+        if busy < threshold:
+            return busy
+        if time.monotonic() > deadline:
+            BUSY_WARNINGS.append(f"{time.strftime('%H:%M:%S')}: machine {busy:.0%} busy with other work")
+            return busy
+
+
+def report_busy() -> None:
+    if BUSY_WARNINGS:
+        print(f"!! measured while the machine was busy with other work ({len(BUSY_WARNINGS)} times, "
+              f"e.g. {BUSY_WARNINGS[0]}): figures are noisier than usual; ratios, measured side by side, less so")
 
 
 def free_port() -> int:
@@ -156,11 +192,27 @@ def wait_healthy(port: int, path: str, t0: float, timeout: float, proc=None) -> 
         time.sleep(0.002)
 
 
-def kiln_server(data_dir: str, core: int | None = 0, port: int | None = None) -> Server:
+def kiln_server(data_dir: str, core: int | None = 0, port: int | None = None, source: str | None = None) -> Server:
+    """`kiln serve` on data_dir; `source`: a directory holding another `kiln`
+    package (a checkout of another branch) to serve instead of the installed one."""
     port = port or free_port()
     cmd = pinned([*kiln_executable(), "serve", "--port", str(port), "--data-dir", data_dir,
                   "--build-timing", "immediate"], core)
-    return Server(cmd, port, "/_kiln/health")
+    env = None
+    if source:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])))
+    return Server(cmd, port, "/_kiln/health", env)
+
+
+def parse_variants(values: list[str] | None) -> list[tuple[str, str | None]]:
+    """[("kiln", None)] plus each --variant NAME=DIR (another kiln source tree)."""
+    out: list[tuple[str, str | None]] = [("kiln", None)]
+    for v in values or ():
+        name, _, path = v.partition("=")
+        if not path or not os.path.isdir(os.path.join(path, "kiln")):
+            raise SystemExit(f"--variant {v!r}: expected NAME=DIR with DIR/kiln a kiln package")
+        out.append((name, os.path.abspath(path)))
+    return out
 
 
 def floor_server(body_file: str, core: int | None = 0, port: int | None = None) -> Server:
@@ -181,9 +233,16 @@ class Http:
         if body is not None:
             h["Content-Type"] = "application/json"
         h.update(headers or {})
-        self.conn.request(method, path, body=body, headers=h)
-        r = self.conn.getresponse()
-        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=body, headers=h)
+                r = self.conn.getresponse()
+                return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # uvicorn closes a connection idle for 5 s (e.g. while wait_quiet waited): reconnect once.
+                self.conn.close()
+                if attempt == 2:
+                    raise
 
     def call(self, op: str, params: dict) -> dict:
         method, path, body = wire(op, params)
@@ -302,7 +361,8 @@ def create_images_bulk(kiln, fixtures: dict, n: int, chunk: int = 1000) -> list[
 
 # --------------------------------------------------------------------- wrk
 def have_wrk() -> bool:
-    return shutil.which("wrk") is not None
+    """wrk is used when installed, unless BENCH_PYLOAD=1 asks for bench/pyload.py."""
+    return shutil.which("wrk") is not None and not os.environ.get("BENCH_PYLOAD")
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from time import perf_counter
 
 import uvicorn
 
 
-def make_app(body: bytes):
+def make_app(body: bytes, spin_us: float = 0.0):
     headers = [(b"content-type", b"application/json"), (b"x-amzn-requestid", str(uuid.uuid4()).encode())]
     health_headers = [(b"content-type", b"application/json")]
     health = b'{"status":"ok"}'
+    spin = spin_us / 1e6
     start = {"type": "http.response.start", "status": 200, "headers": headers}
     done = {"type": "http.response.body", "body": body}
 
@@ -40,6 +42,10 @@ def make_app(body: bytes):
             await send({"type": "http.response.start", "status": 200, "headers": health_headers})
             await send({"type": "http.response.body", "body": health})
             return
+        if spin:
+            end = perf_counter() + spin
+            while perf_counter() < end:
+                pass
         await send(start)
         await send(done)
 
@@ -50,10 +56,12 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--body", required=True, help="file holding the response body")
+    p.add_argument("--spin-us", type=float, default=0.0,
+                   help="calibration: busy-wait this long per request, as a handler costing that much CPU would")
     args = p.parse_args()
     with open(args.body, "rb") as f:
         body = f.read()
-    uvicorn.run(make_app(body), host="127.0.0.1", port=args.port, log_level="warning", access_log=False,
+    uvicorn.run(make_app(body, args.spin_us), host="127.0.0.1", port=args.port, log_level="warning", access_log=False,
                 http="httptools", loop="uvloop", lifespan="on")
 
 

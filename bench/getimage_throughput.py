@@ -55,7 +55,10 @@ def main():
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--rounds", type=int, default=2, help="alternating kiln/floor rounds; the best of each counts")
     p.add_argument("--data-dir", help="seed here and keep it (default: a temporary directory)")
+    p.add_argument("--variant", action="append", metavar="NAME=DIR",
+                   help="also serve the kiln package in DIR (another checkout) in the same run; repeatable")
     args = p.parse_args()
+    variants = c.parse_variants(args.variant)
 
     print(f"# GetImage throughput, {datetime.date.today()}, {c.machine()}")
     print(f"# load: {'wrk' if c.have_wrk() else 'bench/pyload.py (wrk not installed)'} -t1 "
@@ -79,28 +82,34 @@ def main():
 
         body_fd, body_file = tempfile.mkstemp(suffix=".json")
         os.close(body_fd)
-        results = {"kiln": [], "floor": []}
+        results: dict = {name: [] for name, _ in variants}
+        results["floor"] = []
         try:
             for rnd in range(args.rounds):
-                with c.kiln_server(data_dir) as srv:
-                    h = c.Http(srv.port)
-                    status, headers, body = h.request("GET", paths[0])
-                    h.close()
-                    assert status == 200, body
-                    with open(body_file, "wb") as f:
-                        f.write(body)
-                    load(srv.port, paths_file, paths, 2, args.connections)  # warm-up
-                    r = load(srv.port, paths_file, paths, args.seconds, args.connections)
-                    r["rss"] = c.rss_mb(srv.pid)
-                    results["kiln"].append(r)
+                for name, source in variants:
+                    with c.kiln_server(data_dir, source=source) as srv:
+                        h = c.Http(srv.port)
+                        status, headers, body = h.request("GET", paths[0])
+                        h.close()
+                        assert status == 200, body
+                        if name == "kiln":
+                            with open(body_file, "wb") as f:
+                                f.write(body)
+                        load(srv.port, paths_file, paths, 2, args.connections)  # warm-up
+                        c.wait_quiet()
+                        r = load(srv.port, paths_file, paths, args.seconds, args.connections)
+                        r["rss"] = c.rss_mb(srv.pid)
+                        results[name].append(r)
                 with c.floor_server(body_file) as srv:
                     load(srv.port, paths_file, paths, 2, args.connections)
+                    c.wait_quiet()
                     r = load(srv.port, paths_file, paths, args.seconds, args.connections)
                     r["rss"] = c.rss_mb(srv.pid)
                     results["floor"].append(r)
-                for who in ("kiln", "floor"):
+                width = max(len(w) for w in results)
+                for who in results:
                     r = results[who][-1]
-                    print(f"round {rnd + 1} {who:5}: {r['rps']:9.0f} req/s  p50 {r['p50']:6.2f} ms  "
+                    print(f"round {rnd + 1} {who:{width}}: {r['rps']:9.0f} req/s  p50 {r['p50']:6.2f} ms  "
                           f"p99 {r['p99']:6.2f} ms  non-2xx {r['non2xx']}  {r['socket_errors']}", flush=True)
         finally:
             os.unlink(body_file)
@@ -108,13 +117,16 @@ def main():
     best = {who: max(rs, key=lambda r: r["rps"]) for who, rs in results.items()}
     ratio = best["kiln"]["rps"] / best["floor"]["rps"]
     print()
-    print(f"{'':6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'RSS MiB':>8}")
-    for who in ("kiln", "floor"):
-        r = best[who]
-        print(f"{who:6} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['rss']:8.1f}")
+    width = max(len(w) for w in best)
+    print(f"{'':{width}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'RSS MiB':>8}")
+    for who, r in best.items():
+        print(f"{who:{width}} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['rss']:8.1f}")
     print(f"response body: {len(body)} bytes; images stored: {len(arns)}")
     errors = sum(r["non2xx"] for rs in results.values() for r in rs)
+    for name, _ in variants[1:]:
+        print(f"ratio {name}/floor (req/s) = {best[name]['rps'] / best['floor']['rps']:.3f}")
     print(f"ratio kiln/floor (req/s) = {ratio:.3f}   target >= {TARGET:.2f}: {c.verdict(ratio >= TARGET and not errors)}")
+    c.report_busy()
     if errors:
         print(f"!! {errors} non-2xx responses: the figures are not valid")
     return 0 if ratio >= TARGET and not errors else 1
