@@ -30,7 +30,8 @@ def make_app(kiln: Kiln):
         if path.startswith("/_kiln/"):
             response = _admin(kiln, scope["method"], path, body)
         else:
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            # core reads one header, the SigV4 authorization (uvicorn gives names in lower case).
+            headers = {"authorization": v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"}
             response = kiln.handle(Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers, body))
         await send({
             "type": "http.response.start",
