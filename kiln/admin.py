@@ -2,14 +2,12 @@
 advanced or failed on request. Served under /_kiln/ and used by the pytest plugin."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from kiln.engine import timeline
 from kiln.engine.timeline import IN_PROGRESS, LIFECYCLE
 from kiln.protocol.spec import operations
 from kiln.service import HANDLERS
-from kiln.store.repository import Tx, _COLUMNS, _row
-from kiln.store.schema import faults, resources
+from kiln.store.repository import Tx
+from kiln.store.schema import resources
 
 FAILABLE = tuple(s for s in LIFECYCLE if s != "AVAILABLE")
 
@@ -49,14 +47,10 @@ def advance_builds(kiln, image_arn: str | None = None, to_end: bool = False) -> 
     result: dict[str, str] = {}
 
     def run(tx: Tx):
-        q = sa.select(resources.c.account, resources.c.region, *_COLUMNS).where(
-            resources.c.type == "image", resources.c.status.in_(IN_PROGRESS)
-        )
+        where = [resources.c.type == "image", resources.c.status.in_(IN_PROGRESS)]
         if image_arn:
-            q = q.where(resources.c.arn == image_arn)
-        for r in tx.conn.execute(q).all():
-            row = _row(r[2:])
-            scoped = Tx(tx.conn, r[0], r[1])
+            where.append(resources.c.arn == image_arn)
+        for scoped, row in tx.across_accounts(*where):
             while True:
                 timeline.make_due(row, now)
                 timeline.apply(row, now)
@@ -81,19 +75,16 @@ def plan_failure(kiln, state: str, reason: str, image_arn: str | None = None,
 
     def run(tx: Tx):
         if image_arn is None:
-            tx.conn.execute(faults.insert().values(account=account, region=region, image_arn=None, state=state, reason=reason))
+            tx.plan_fault(state, reason, account, region)
             return {"planned": "next build", "state": state}
-        q = sa.select(resources.c.account, resources.c.region, *_COLUMNS).where(
-            resources.c.type == "image", resources.c.arn == image_arn
-        )
-        r = tx.conn.execute(q).first()
-        if r is None:
+        found = tx.across_accounts(resources.c.type == "image", resources.c.arn == image_arn)
+        if not found:
             raise AdminError(f"No image has the ARN '{image_arn}'.")
-        row = _row(r[2:])
+        scoped, row = found[0]
         if row.status not in IN_PROGRESS:
             raise AdminError(f"The image '{image_arn}' is {row.status}; only a build in progress can be made to fail.")
-        row.timeline["fail"] = timeline.plan(0, 0, True, (state, reason), {})["fail"]
-        Tx(tx.conn, r[0], r[1]).save(row)
+        timeline.set_fault(row.timeline, state, reason)
+        scoped.save(row)
         return {"planned": image_arn, "state": state}
 
     return kiln.store.run(run, "", "")

@@ -26,17 +26,21 @@ def plan(created: float, seconds_per_state: float | None, tests_enabled: bool, f
         else:
             due = created + i * seconds_per_state
         steps.append([state, due])
-    fail = None
+    tl = {"steps": steps, "at": 0, "fail": None, "done": done}
     if fault is not None:
-        state, reason = fault
-        # A failure planned for a state this build skips (TESTING with tests off)
-        # happens in the next state it does visit.
-        order = LIFECYCLE.index(state)
-        for s in states:
-            if LIFECYCLE.index(s) >= order and s != "AVAILABLE":
-                fail = {"state": s, "reason": reason}
-                break
-    return {"steps": steps, "at": 0, "fail": fail, "done": done}
+        set_fault(tl, *fault)
+    return tl
+
+
+def set_fault(tl: dict, state: str, reason: str) -> None:
+    """Make the build fail in `state`. A state it skips (TESTING with tests off) or
+    has already left means the next state it is still to be in."""
+    order = LIFECYCLE.index(state)
+    for s, _ in tl["steps"][tl["at"]:]:
+        if LIFECYCLE.index(s) >= order and s != "AVAILABLE":
+            tl["fail"] = {"state": s, "reason": reason}
+            return
+    tl["fail"] = None
 
 
 def next_due(tl: dict) -> float | None:

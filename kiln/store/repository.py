@@ -81,19 +81,9 @@ _COLUMNS = (
 )
 
 
-# The hot statements, built once: constructing a SQLAlchemy expression costs more
-# than running the query it compiles to (compiled forms are cached by SQLAlchemy).
-_SCOPE_ARN = sa.and_(
-    resources.c.account == sa.bindparam("account"),
-    resources.c.region == sa.bindparam("region"),
-    resources.c.arn == sa.bindparam("arn"),
-)
-_GET = sa.select(*_COLUMNS).where(_SCOPE_ARN)
-_GET_TYPED = _GET.where(resources.c.type == sa.bindparam("type"))
-
 # Get-by-ARN is every Get's first step, so it runs its SQL on the driver's own
-# connection (a fifth of the cost of a SQLAlchemy execute). SQLAlchemy still owns
-# the transaction around it.
+# connection (a fifth of the cost of building and running a SQLAlchemy select).
+# SQLAlchemy still owns the transaction around it.
 _RAW_GET = (
     f"SELECT {', '.join(c.name for c in _COLUMNS)} FROM resources "
     "WHERE account = {p} AND region = {p} AND arn = {p}"
@@ -154,16 +144,13 @@ class Tx:
 
     # -- resources -------------------------------------------------------
     def get(self, arn: str, type_: str | None = None) -> Row | None:
-        mark = _PLACEHOLDER.get(self.conn.dialect.name)
-        if mark is not None:
-            sql = _RAW_GET.format(p=mark) if type_ is None else _RAW_GET.format(p=mark) + f" AND type = {mark}"
-            args = (self.account, self.region, arn) if type_ is None else (self.account, self.region, arn, type_)
-            r = self.conn.connection.driver_connection.execute(sql, args).fetchone()
-        else:
-            params = {"account": self.account, "region": self.region, "arn": arn}
-            if type_ is not None:
-                params["type"] = type_
-            r = self.conn.execute(_GET if type_ is None else _GET_TYPED, params).first()
+        mark = _PLACEHOLDER[self.conn.dialect.name]  # kiln runs on SQLite or PostgreSQL only
+        sql = _RAW_GET.format(p=mark)
+        args: tuple = (self.account, self.region, arn)
+        if type_ is not None:
+            sql += f" AND type = {mark}"
+            args += (type_,)
+        r = self.conn.connection.driver_connection.execute(sql, args).fetchone()
         return _row(r) if r else None
 
     def insert(self, row: Row) -> None:
@@ -271,7 +258,17 @@ class Tx:
             )
         )
 
+    def across_accounts(self, *conditions) -> list[tuple["Tx", Row]]:
+        """Rows matching `conditions` in every account and region (the engine and
+        kiln's admin routes act across accounts), each with a Tx scoped to its own."""
+        q = sa.select(resources.c.account, resources.c.region, *_COLUMNS).where(*conditions)
+        return [(Tx(self.conn, r[0], r[1]), _row(r[2:])) for r in self.conn.execute(q).all()]
+
     # -- faults (admin) --------------------------------------------------
+    def plan_fault(self, state: str, reason: str, account: str | None, region: str | None) -> None:
+        """A failure for the next build created (in that account and region, when given)."""
+        self.conn.execute(faults.insert().values(account=account, region=region, image_arn=None, state=state, reason=reason))
+
     def take_fault(self, image_arn: str) -> tuple[str, str] | None:
         """The failure planned for this build: one aimed at it, else the next-build one."""
         t = faults
@@ -385,10 +382,7 @@ class Store:
         """Apply due build transitions to every due row, across accounts, in one write transaction."""
 
         def run(tx: Tx):
-            q = sa.select(resources.c.account, resources.c.region, *_COLUMNS).where(resources.c.next_due <= now)
-            for r in tx.conn.execute(q).all():
-                scoped = Tx(tx.conn, r[0], r[1])
-                row = _row(r[2:])
+            for scoped, row in tx.across_accounts(resources.c.next_due <= now):
                 if apply(row, now):
                     scoped.save(row)
                     hook = ROW_HOOKS.get(row.type)

@@ -43,3 +43,12 @@ def test_make_due_advances_one_state_at_a_time():
     assert row.status == "BUILDING"
     timeline.apply(row, 1e9)
     assert row.status == "BUILDING"  # manual: nothing else is due until made due
+
+
+def test_set_fault_uses_the_states_still_ahead():
+    tl = timeline.plan(0.0, None, False, None, {})
+    timeline.set_fault(tl, "TESTING", "no tests here")      # this build skips TESTING
+    assert tl["fail"] == {"state": "DISTRIBUTING", "reason": "no tests here"}
+    tl["at"] = 3                                               # now INTEGRATING
+    timeline.set_fault(tl, "BUILDING", "too late")             # already left BUILDING
+    assert tl["fail"] == {"state": "INTEGRATING", "reason": "too late"}

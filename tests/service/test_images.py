@@ -431,3 +431,19 @@ def test_image_scanning_state_follows_the_build(manual):
     plain = image(ib, f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image-recipe/demo/1.0.0",
                   f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:infrastructure-configuration/infra")
     assert "scanState" not in ib.get_image(imageBuildVersionArn=plain)["image"]
+
+
+def test_planned_failure_of_a_build_past_or_without_that_state(manual):
+    ib, control = manual
+    rec, infra = recipe(ib), infrastructure(ib)
+    no_tests = image(ib, rec, infra, imageTestsConfiguration={"imageTestsEnabled": False})
+    control.fail("TESTING", "tests would have failed", no_tests)
+    control.advance(no_tests, to_end=True)
+    assert ib.get_image(imageBuildVersionArn=no_tests)["image"]["state"] == {
+        "status": "FAILED", "reason": "tests would have failed"}
+    late = image(ib, rec, infra)
+    for _ in range(3):
+        control.advance(late)                                  # now DISTRIBUTING
+    control.fail("BUILDING", "late failure", late)
+    control.advance(late, to_end=True)
+    assert ib.get_image(imageBuildVersionArn=late)["image"]["state"] == {"status": "FAILED", "reason": "late failure"}
