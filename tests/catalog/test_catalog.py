@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from kiln import catalog
+from tests.support import shapes
 from kiln.catalog import (
     MANAGED_ACCOUNT_ALIAS,
     managed_components,
@@ -22,89 +23,15 @@ OTHER_REGION = "eu-west-2"
 
 MODEL = botocore.session.get_session().get_service_model("imagebuilder")
 
-# (structure shape, member) pairs whose model pattern the real service does not follow on output:
-# * Image.version is "M.m.p/b" in real GetImage responses (TF image data source test, CLI samples),
-#   while the shape VersionNumber says M.m.p.
-# * ComponentParameterDetail.type: the member docs say 'The currently supported value is "string"'
-#   (the document's spelling, also what kiln.service.component_documents reports); the
-#   case-sensitive pattern ^String|Integer|Boolean|StringList$ rejects it.
-PATTERN_EXEMPT = {("Image", "version"), ("ComponentParameterDetail", "type")}
-
 ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 VERSION_NODE = re.compile(r"^(?:0|[1-9][0-9]*)$")
 
 
-# --------------------------------------------------------------------------
-# model walker
-# --------------------------------------------------------------------------
-
-def _check(value, shape, path, errors, parent=None, member=None):
-    kind = shape.type_name
-    if kind == "structure":
-        if not isinstance(value, dict):
-            errors.append(f"{path}: expected a structure ({shape.name}), got {type(value).__name__}")
-            return
-        for key in value:
-            if key not in shape.members:
-                errors.append(f"{path}.{key}: not a member of {shape.name}")
-        for key in shape.required_members:
-            if key not in value:
-                errors.append(f"{path}: required member {shape.name}.{key} missing")
-        for key, item in value.items():
-            if key in shape.members:
-                _check(item, shape.members[key], f"{path}.{key}", errors, shape.name, key)
-    elif kind == "list":
-        if not isinstance(value, list):
-            errors.append(f"{path}: expected a list ({shape.name}), got {type(value).__name__}")
-            return
-        _check_length(len(value), shape, path, errors)
-        for index, item in enumerate(value):
-            _check(item, shape.member, f"{path}[{index}]", errors)
-    elif kind == "map":
-        # TagMap has min 1 in the model, but real responses carry "tags": {} (spec 4.3), so only
-        # the maximum is checked for maps.
-        if not isinstance(value, dict):
-            errors.append(f"{path}: expected a map ({shape.name}), got {type(value).__name__}")
-            return
-        if "max" in shape.metadata and len(value) > shape.metadata["max"]:
-            errors.append(f"{path}: more than {shape.metadata['max']} entries")
-        for key, item in value.items():
-            _check(key, shape.key, f"{path}<key>", errors)
-            _check(item, shape.value, f"{path}[{key!r}]", errors)
-    elif kind == "string":
-        if not isinstance(value, str):
-            errors.append(f"{path}: expected a string ({shape.name}), got {type(value).__name__}")
-            return
-        if shape.enum and value not in shape.enum:
-            errors.append(f"{path}: {value!r} is not in the enum {shape.name} {shape.enum}")
-        pattern = shape.metadata.get("pattern")
-        if pattern and (parent, member) not in PATTERN_EXEMPT and not re.match(pattern, value):
-            errors.append(f"{path}: {value!r} does not match the {shape.name} pattern {pattern}")
-        _check_length(len(value), shape, path, errors)
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            errors.append(f"{path}: expected a boolean, got {value!r}")
-    elif kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(f"{path}: expected an integer, got {value!r}")
-    else:
-        errors.append(f"{path}: unexpected shape type {kind} ({shape.name}) in a catalogue document")
-
-
-def _check_length(length, shape, path, errors):
-    low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if low is not None and length < low:
-        errors.append(f"{path}: length {length} is below the {shape.name} minimum {low}")
-    if high is not None and length > high:
-        errors.append(f"{path}: length {length} is above the {shape.name} maximum {high}")
-
-
 def _model_errors(documents, shape_name):
+    """The response checker every service test uses (tests/support/shapes.py, with
+    its documented exemptions), applied to catalogue documents."""
     shape = MODEL.shape_for(shape_name)
-    errors: list[str] = []
-    for document in documents:
-        _check(document, shape, document.get("arn", "?"), errors)
-    return errors
+    return [e for document in documents for e in shapes.check_value(document, shape, document.get("arn", "?"))]
 
 
 def _input_pattern(operation, member):
@@ -144,7 +71,7 @@ def test_the_walker_catches_problems():
     }
     errors = _model_errors([bad], "Image")
     joined = "\n".join(errors)
-    for needle in ("bogus: not a member", "does not match", "not in the enum", "extra: not a member",
+    for needle in ("bogus: not a member", "does not match", "is not one of the ImageType values", "extra: not a member",
                    "image: expected a string", "expected a boolean"):
         assert needle in joined
     errors = _model_errors([{"arn": "x", "parameters": [{"name": "p"}]}], "Component")
