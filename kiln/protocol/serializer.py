@@ -48,18 +48,6 @@ def plan_for(shape: Shape):
     return _plan(shape, {})
 
 
-def shape_filter(plan, value):
-    """The reference walk (what the compiled filters do, slower): kept for tests and tools."""
-    if plan is None or value is None or isinstance(value, Fragment):
-        return value
-    kind, inner = plan
-    if kind == "s":
-        return {k: shape_filter(inner[k], v) for k, v in value.items() if k in inner and v is not None}
-    if kind == "l":
-        return [shape_filter(inner, v) for v in value]
-    return {k: shape_filter(inner, v) for k, v in value.items()}
-
-
 def _compile(plan, memo: dict):
     """plan -> fn(value) -> filtered value, or None for "pass through as is".
     A structure copies its scalar members and calls a filter only for the members
