@@ -228,12 +228,7 @@ def list_image_build_versions(ctx, request):
 
 
 def _own_build(ctx, arn: str) -> Row:
-    parsed = parse_arn("imageBuildVersionArn", arn, (TYPE,))
-    own = parsed.owner == ctx.account and parsed.region == ctx.region
-    row = ctx.tx.get(versioned.canonical(parsed), TYPE) if own else None
-    if row is None:
-        raise not_found(LABEL, arn)
-    return row
+    return versioned.own(ctx, parse_arn("imageBuildVersionArn", arn, (TYPE,)), TYPE, LABEL, arn)
 
 
 @operation("DeleteImage")

@@ -64,13 +64,19 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
     return ctx.tx.latest(parsed.kind, parsed.name, *nodes, status=status)
 
 
-def delete_own(ctx, parsed: arns.Arn, kind: str, label: str, arn: str) -> str:
-    """Delete one of the caller's own builds (or recipe versions) named exactly;
-    refused while another resource depends on it. Returns the stored ARN."""
+def own(ctx, parsed: arns.Arn, kind: str, label: str, arn: str) -> Row:
+    """One of the caller's own builds (or recipe versions), named exactly (no wildcards)."""
     exact = parsed.owner == ctx.account and parsed.region == ctx.region and "x" not in parsed.version
     row = ctx.tx.get(canonical(parsed), kind) if exact else None
     if row is None:
         raise not_found(label, arn)
+    return row
+
+
+def delete_own(ctx, parsed: arns.Arn, kind: str, label: str, arn: str) -> str:
+    """Delete one of the caller's own builds (or recipe versions); refused while
+    another resource depends on it. Returns the stored ARN."""
+    row = own(ctx, parsed, kind, label, arn)
     if ctx.tx.referrers(row.arn):
         raise depended_on(row.arn)
     ctx.tx.delete(row.arn)
