@@ -6,7 +6,7 @@ reads the Credential scope `AKID/date/region/service/aws4_request`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -14,8 +14,7 @@ _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):  # a tuple: made on every request, a frozen dataclass costs 5x more
     account: str
     region: str
 

@@ -89,6 +89,9 @@ _RAW_GET = (
     "WHERE account = {p} AND region = {p} AND arn = {p}"
 )
 _PLACEHOLDER = {"sqlite": "?", "postgresql": "%s"}
+_RAW_DOC = "SELECT doc FROM resources WHERE account = {p} AND region = {p} AND arn = {p} AND type = {p}"
+# As bytes (a BLOB cast): the fast path writes them into the response as they are.
+_SQLITE_DOC = "SELECT CAST(doc AS BLOB) FROM resources WHERE account = ? AND region = ? AND arn = ? AND type = ?"
 
 
 def _row(r) -> Row:
@@ -152,6 +155,12 @@ class Tx:
             args += (type_,)
         r = self.conn.connection.driver_connection.execute(sql, args).fetchone()
         return _row(r) if r else None
+
+    def doc_text(self, arn: str, type_: str) -> str | None:
+        """Only the stored document of one row: what a Get that serves it as stored needs."""
+        sql = _RAW_DOC.format(p=_PLACEHOLDER[self.conn.dialect.name])
+        r = self.conn.connection.driver_connection.execute(sql, (self.account, self.region, arn, type_)).fetchone()
+        return r[0] if r else None
 
     def insert(self, row: Row) -> None:
         self.conn.execute(resources.insert().values(**self._values(row)))
@@ -321,11 +330,7 @@ class Store:
     @contextmanager
     def transaction(self, account: str, region: str, write: bool = True) -> Iterator[Tx]:
         if not write and self.dialect == "sqlite":
-            # Reads keep one connection per thread checked out: no pool round trip
-            # (checkout, reset-on-return ROLLBACK) per request.
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self._local.conn = self.engine.connect()
+            conn = self._reader()
             try:
                 yield Tx(conn, account, region)
             finally:
@@ -339,6 +344,26 @@ class Store:
                 conn.rollback()
                 raise
             conn.commit()
+
+    def read_doc(self, account: str, region: str, arn: str, type_: str) -> bytes | None:
+        """Tx.doc_text in its own read. On SQLite it goes straight to this thread's
+        read connection: a read in autocommit mode sees one committed state (WAL)
+        and needs no transaction around it."""
+        if self.dialect != "sqlite":
+            text = self.run(lambda tx: tx.doc_text(arn, type_), account, region, write=False)
+            return text.encode() if text is not None else None
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._reader().connection.driver_connection.cursor()
+        r = cursor.execute(_SQLITE_DOC, (account, region, arn, type_)).fetchone()
+        return r[0] if r else None
+
+    def _reader(self) -> Connection:
+        """This thread's SQLite read connection (kept checked out: no pool round trip per read)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self.engine.connect()
+        return conn
 
     def run(self, fn, account: str, region: str, write: bool = True, attempts: int = 50):
         """Run fn(tx) in one transaction, retrying only lock contention and
@@ -399,6 +424,7 @@ class Store:
         self._due_cache = None
 
     def close(self) -> None:
+        self._local.cursor = None
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
