@@ -20,6 +20,7 @@ def config_from_env() -> Config:
         build_timing=parse_build_timing(env.get("KILN_BUILD_TIMING", "1")),
         account=env.get("KILN_ACCOUNT", "123456789012"),
         workers=int(env.get("KILN_WORKERS", "1")),
+        cache_mb=int(env.get("KILN_CACHE_MB", "64")),
     )
 
 
@@ -54,11 +55,14 @@ def main():
 @click.option("--database-url", help="SQLAlchemy URL, e.g. postgresql://user@host/db [KILN_DATABASE_URL].")
 @click.option("--build-timing", callback=_timing, help="immediate | manual | SECONDS per build state [KILN_BUILD_TIMING, default 1].")
 @click.option("--workers", type=int, help="Server processes sharing the store [KILN_WORKERS, default 1].")
-def serve(host, port, data_dir, in_memory, database_url, build_timing, workers):
+@click.option("--cache-mb", type=click.IntRange(min=0),
+              help="MiB of read documents each process keeps until the next commit; SQLite files only, 0 turns it off [KILN_CACHE_MB, default 64].")
+def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb):
     """Serve the Image Builder API."""
     config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
-                        ("database_url", database_url), ("build_timing", build_timing), ("workers", workers)):
+                        ("database_url", database_url), ("build_timing", build_timing), ("workers", workers),
+                        ("cache_mb", cache_mb)):
         if value is not None:
             setattr(config, name, value)
     if config.in_memory and config.workers > 1:

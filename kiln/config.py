@@ -23,10 +23,12 @@ class Config:
     build_timing: str = "1"              # "immediate" | "manual" | seconds per state
     account: str = "123456789012"        # account for access keys that are not 12 digits
     workers: int = 1
+    cache_mb: int = 64                   # read documents kept in memory per process (SQLite files only)
 
     def to_env(self) -> dict[str, str]:
         env = {"KILN_HOST": self.host, "KILN_PORT": str(self.port), "KILN_BUILD_TIMING": self.build_timing,
-               "KILN_ACCOUNT": self.account, "KILN_IN_MEMORY": "1" if self.in_memory else ""}
+               "KILN_ACCOUNT": self.account, "KILN_IN_MEMORY": "1" if self.in_memory else "",
+               "KILN_CACHE_MB": str(self.cache_mb)}
         if self.data_dir:
             env["KILN_DATA_DIR"] = self.data_dir
         if self.database_url:

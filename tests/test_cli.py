@@ -46,7 +46,8 @@ def test_operations_missing_lists_only_the_not_implemented():
 def test_serve_help_shows_the_options():
     result = _kiln("serve", "--help")
     assert result.returncode == 0
-    for option in ("--host", "--port", "--data-dir", "--in-memory", "--database-url", "--build-timing", "--workers"):
+    for option in ("--host", "--port", "--data-dir", "--in-memory", "--database-url", "--build-timing", "--workers",
+                   "--cache-mb"):
         assert option in result.stdout
     assert "immediate | manual | SECONDS per build state" in result.stdout
 
@@ -67,6 +68,19 @@ def test_serve_bad_build_timing_from_the_environment_exits_with_a_message():
     assert result.returncode == 2
     assert ("Error: Invalid KILN_* environment setting: build timing must be 'immediate', 'manual' or a number of "
             "seconds, not 'soon'") in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_negative_cache_size_exits_with_a_message():
+    result = _kiln("serve", "--in-memory", "--cache-mb", "-1")
+    assert result.returncode == 2
+    assert "Error: Invalid value for '--cache-mb': -1 is not in the range x>=0." in result.stderr
+
+
+def test_serve_bad_cache_size_from_the_environment_exits_with_a_message():
+    result = _kiln("serve", "--in-memory", env={"KILN_CACHE_MB": "lots"})
+    assert result.returncode == 2
+    assert "Error: Invalid KILN_* environment setting: invalid literal for int() with base 10: 'lots'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -20,7 +20,7 @@ def create_app(config: Config):
     from kiln.http.app import make_app
     from kiln.store import Store
 
-    kiln = Kiln(Store(config.store_url()), config.seconds_per_state, config.account)
+    kiln = Kiln(Store(config.store_url(), config.cache_mb << 20), config.seconds_per_state, config.account)
     return make_app(kiln)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from kiln.store import schema
+from kiln.store.document_cache import DocumentCache
 from kiln.store.schema import counters, faults, idempotency, references, resources, settings
 
 MAX_NODE = 2**30 - 1  # a semantic-version node's maximum, per the model docs
@@ -307,8 +308,11 @@ def on_engine_change(type_: str):
     return register
 
 
+DOCUMENT_CACHE_BYTES = 64 << 20
+
+
 class Store:
-    def __init__(self, url: str):
+    def __init__(self, url: str, document_cache_bytes: int = DOCUMENT_CACHE_BYTES):
         self.url = url
         self.engine = _engine(url)
         self._local = threading.local()  # SQLite: each thread's read connection
@@ -316,6 +320,22 @@ class Store:
         schema.metadata.create_all(self.engine)
         self.secret = self._setting("pagination_secret", lambda: secrets.token_hex(32))
         self._due_cache: tuple[float | None, float] | None = None
+        self._pin = None
+        self.documents = self._document_cache(document_cache_bytes)
+
+    def _document_cache(self, max_bytes: int) -> DocumentCache | None:
+        """SQLite in a file (WAL) only: see kiln/store/document_cache.py."""
+        path = self.engine.url.database
+        if self.dialect != "sqlite" or max_bytes <= 0 or not path or path == ":memory:":
+            return None
+        # One connection held open for the store's life keeps the -shm file (and so
+        # the mapping of its header) in place: SQLite removes it when the last closes.
+        self._pin = self.engine.raw_connection()
+        self._pin.cursor().execute("SELECT count(*) FROM sqlite_master").fetchall()
+        try:
+            return DocumentCache(path + "-shm", max_bytes)
+        except OSError:  # no -shm (not in WAL mode): read without a cache
+            return None
 
     def _setting(self, key: str, make) -> str:
         with self.engine.begin() as conn:
@@ -346,17 +366,28 @@ class Store:
             conn.commit()
 
     def read_doc(self, account: str, region: str, arn: str, type_: str) -> bytes | None:
-        """Tx.doc_text in its own read. On SQLite it goes straight to this thread's
-        read connection: a read in autocommit mode sees one committed state (WAL)
-        and needs no transaction around it."""
+        """Tx.doc_text in its own read, as bytes. On SQLite it goes through the
+        document cache (dropped on any commit) to this thread's read connection:
+        a read in autocommit mode sees one committed state (WAL) and needs no
+        transaction around it."""
         if self.dialect != "sqlite":
             text = self.run(lambda tx: tx.doc_text(arn, type_), account, region, write=False)
             return text.encode() if text is not None else None
+        cache = self.documents
+        if cache is not None:
+            key = (account, region, arn, type_)
+            doc, mark = cache.lookup(key)
+            if doc is not None:
+                return doc
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._local.cursor = self._reader().connection.driver_connection.cursor()
         r = cursor.execute(_SQLITE_DOC, (account, region, arn, type_)).fetchone()
-        return r[0] if r else None
+        if r is None:
+            return None
+        if cache is not None:
+            cache.keep(key, r[0], mark)
+        return r[0]
 
     def _reader(self) -> Connection:
         """This thread's SQLite read connection (kept checked out: no pool round trip per read)."""
@@ -424,6 +455,10 @@ class Store:
         self._due_cache = None
 
     def close(self) -> None:
+        self.documents = None
+        if self._pin is not None:
+            self._pin.close()
+            self._pin = None
         self._local.cursor = None
         conn = getattr(self._local, "conn", None)
         if conn is not None:

@@ -112,3 +112,31 @@ def test_workers_share_one_sqlite_store(tmp_path):
         assert not backend.violations
     finally:
         server.stop()
+
+
+def test_a_write_through_one_replica_is_read_at_once_through_the_other(replicas):
+    """Each replica keeps read documents in memory (kiln/store/document_cache.py) on
+    SQLite; a commit anywhere must make the next read see it, never the kept copy."""
+    a, b = (r.client() for r in replicas)
+    rec, infra = recipe(a), infrastructure(a)
+    arns = [a.create_image(imageRecipeArn=rec, infrastructureConfigurationArn=infra)["imageBuildVersionArn"] for _ in range(2)]
+    for i in range(10):
+        for arn in arns:
+            a.get_image(imageBuildVersionArn=arn)  # read (and keep) both through A
+        for arn in arns:
+            b.tag_resource(resourceArn=arn, tags={f"k{i}": str(i)})
+        for arn in arns:
+            assert a.get_image(imageBuildVersionArn=arn)["image"]["tags"].get(f"k{i}") == str(i), (i, arn)
+    arn = arns[0]
+    deadline = time.monotonic() + 10
+    while _read(a, arn) != "AVAILABLE" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    b.delete_image(imageBuildVersionArn=arn)
+    assert _read(a, arn) == "ResourceNotFoundException"
+
+
+def _read(ib, arn) -> str:
+    try:
+        return ib.get_image(imageBuildVersionArn=arn)["image"]["state"]["status"]
+    except ClientError as e:
+        return e.response["Error"]["Code"]

@@ -1,0 +1,91 @@
+"""The document cache (kiln/store/document_cache.py): a read through it always
+sees the last commit, from any connection or process, and it stays in its bound."""
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from kiln.store import Store
+
+
+def _insert(store: Store, arn: str, doc: str) -> None:
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO resources (account, region, arn, type, name_key, name, major, minor, patch, build, "
+            "sort_key, created, doc) VALUES ('123456789012', 'us-east-1', ?, 'image', 'n', 'n', 0, 0, 0, 0, ?, 0, ?)",
+            (arn, arn, doc),
+        )
+
+
+def _read(store: Store, arn: str):
+    return store.read_doc("123456789012", "us-east-1", arn, "image")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(f"sqlite:///{tmp_path}/kiln.db", document_cache_bytes=1000)
+    yield s
+    s.close()
+
+
+def test_a_commit_from_another_process_is_seen_by_the_next_read(store, tmp_path):
+    _insert(store, "a", '{"v":1}')
+    _insert(store, "b", '{"v":1}')
+    assert _read(store, "a") == _read(store, "b") == b'{"v":1}'
+    assert len(store.documents._docs) == 2
+    subprocess.run([sys.executable, "-c", (
+        "import sqlite3; c = sqlite3.connect(r'%s/kiln.db'); "
+        "c.execute(\"UPDATE resources SET doc = '{\\\"v\\\":2}' WHERE arn = 'b'\"); c.commit()") % tmp_path], check=True)
+    assert _read(store, "a") == b'{"v":1}'
+    assert _read(store, "b") == b'{"v":2}'  # not the copy kept before the other process's commit
+
+
+def test_a_commit_on_another_connection_of_this_process_is_seen(store, tmp_path):
+    _insert(store, "a", '{"v":1}')
+    assert _read(store, "a") == b'{"v":1}'
+    other = sqlite3.connect(f"{tmp_path}/kiln.db", isolation_level=None)
+    other.execute("DELETE FROM resources WHERE arn = 'a'")
+    other.close()
+    assert _read(store, "a") is None
+
+
+def test_a_read_older_than_the_last_seen_commit_is_not_kept(store):
+    _insert(store, "a", '{"v":1}')
+    doc, mark = store.documents.lookup(("k",))
+    _insert(store, "b", '{"v":1}')
+    store.documents.lookup(("k",))  # sees the commit
+    store.documents.keep(("k",), b"stale", mark)
+    assert store.documents.lookup(("k",))[0] is None
+
+
+def test_documents_kept_stay_within_the_bound_oldest_dropped_first(store):
+    for i in range(30):
+        _insert(store, f"arn{i}", '{"pad":"' + "x" * 90 + '"}')  # 100 bytes each
+    for i in range(30):
+        assert _read(store, f"arn{i}") is not None
+    kept = store.documents._docs
+    assert sum(len(d) for d in kept.values()) <= 1000
+    assert [k[2] for k in kept] == [f"arn{i}" for i in range(20, 30)]
+
+
+def test_in_memory_and_disabled_stores_read_without_a_cache(tmp_path):
+    memory = Store("sqlite://")
+    off = Store(f"sqlite:///{tmp_path}/kiln.db", document_cache_bytes=0)
+    try:
+        assert memory.documents is None and off.documents is None
+        _insert(off, "a", '{"v":1}')
+        assert _read(off, "a") == b'{"v":1}'
+    finally:
+        memory.close()
+        off.close()
+
+
+def test_postgresql_reads_without_a_cache(postgres_url):
+    store = Store(postgres_url)
+    try:
+        assert store.documents is None
+    finally:
+        store.close()
