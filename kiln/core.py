@@ -17,7 +17,7 @@ from kiln import errors
 from kiln.engine import timeline
 from kiln.engine.clock import Clock
 from kiln.errors import ApiError
-from kiln.fast_path import GetImageFastPath
+from kiln import fast_path
 from kiln.identity import identify
 from kiln.protocol import parser, router, serializer, validator
 from kiln.protocol.spec import operations
@@ -52,12 +52,12 @@ class Kiln:
         self.seconds_per_state = seconds_per_state
         self.default_account = default_account
         self.handlers = load_handlers()
-        self.get_image_fast = GetImageFastPath(self)
+        self.get_image_fast = fast_path.GetImageFastPath(self)
         operations()  # load the model now, not on the first request
 
     def handle(self, request: Request) -> Response:
         request_id = new_request_id()
-        if request.path == "/GetImage" and request.method == "GET":
+        if request.path == fast_path.PATH and request.method == "GET":
             body = self.get_image_fast.body(request.query, request.headers.get("authorization"), request_id)
             if body is not None:
                 return Response(200, _headers(request_id), body)

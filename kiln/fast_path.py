@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import re
 
+import orjson
+
 from kiln.identity import identify
+from kiln.service.versions import latest_version_references
 
 PATH = "/GetImage"
+RAW_PATH = PATH.encode()  # as the ASGI scope gives it
 _PREFIX = "imageBuildVersionArn="
-_PREFIX_BYTES = _PREFIX.encode()
 # A canonical build ARN (no leading zeros: the stored form) of a caller's image.
-# Every string it matches also matches the model's pattern for the member, and
-# needs no escaping in JSON.
+# Every string it matches also matches the model's pattern for the member.
 _BUILD_ARN = re.compile(
-    r"arn:aws[a-z-]*:imagebuilder:([a-z0-9-]+):([0-9]{12}):image/([a-z0-9-_]+)/"
+    r"arn:aws[a-z-]*:imagebuilder:([a-z0-9-]+):([0-9]{12}):image/[a-z0-9-_]+/"
     r"((?:0|[1-9][0-9]{0,9})\.(?:0|[1-9][0-9]{0,9})\.(?:0|[1-9][0-9]{0,9}))/[1-9][0-9]{0,9}"
 )
 
@@ -47,7 +49,7 @@ class GetImageFastPath:
         m = _BUILD_ARN.fullmatch(arn)
         if m is None:
             return None
-        region, owner, name, version = m.groups()
+        region, owner, version = m.groups()
         kiln = self.kiln
         who = identify(authorization, kiln.default_account)
         if who.region != region or who.account != owner:
@@ -59,12 +61,9 @@ class GetImageFastPath:
         if doc is None:
             return None
         base = arn[: arn.rindex("/", 0, arn.rindex("/"))]
-        major, minor, _ = version.split(".")
+        references = latest_version_references(base, tuple(map(int, version.split("."))))
         # The general path's order: the handler's members, then requestId.
         return b"".join((
-            b'{"image":', doc, (
-                f',"latestVersionReferences":{{"latestVersionArn":"{base}/x.x.x",'
-                f'"latestMajorVersionArn":"{base}/{major}.x.x","latestMinorVersionArn":"{base}/{major}.{minor}.x",'
-                f'"latestPatchVersionArn":"{base}/{version}"}},"requestId":"{request_id}"}}'
-            ).encode(),
+            b'{"image":', doc, b',"latestVersionReferences":', orjson.dumps(references),
+            b',"requestId":"', request_id.encode(), b'"}',
         ))

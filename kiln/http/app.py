@@ -2,13 +2,14 @@
 
 A plain ASGI callable, no framework: each request is read whole, handed to
 core.handle (synchronously: a request is a few indexed queries, cheaper than a
-thread hop), and written back.
+thread hop), and written back. GetImage of a build is first offered to
+kiln/fast_path.py straight from the scope, before any of that is built.
 """
 from __future__ import annotations
 
 import orjson
 
-from kiln import admin
+from kiln import admin, fast_path
 from kiln.core import Kiln, Request, Response, new_request_id
 
 _JSON = (b"content-type", b"application/json")
@@ -22,7 +23,7 @@ def make_app(kiln: Kiln):
             if scope["type"] == "lifespan":
                 await _lifespan(receive, send)
             return
-        if scope["method"] == "GET" and scope.get("raw_path") == b"/GetImage":
+        if scope["method"] == "GET" and scope.get("raw_path") == fast_path.RAW_PATH:
             # The hottest call skips the generic request plumbing (kiln/fast_path.py).
             authorization = None
             plain = True

@@ -309,6 +309,12 @@ def on_engine_change(type_: str):
 
 
 DOCUMENT_CACHE_BYTES = 64 << 20
+# The earliest due transition. "IS NOT NULL" lets the index seek past the rows
+# with nothing due (every finished build) instead of stepping over them.
+_EARLIEST_DUE = "SELECT next_due FROM resources WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
+_EARLIEST_DUE_QUERY = (
+    sa.select(resources.c.next_due).where(resources.c.next_due.is_not(None)).order_by(resources.c.next_due).limit(1)
+)
 
 
 class Store:
@@ -428,9 +434,13 @@ class Store:
             earliest = cached[0]
             if earliest is None or now < earliest:
                 return False
-        with self.engine.connect() as conn:
-            earliest = conn.execute(sa.select(sa.func.min(resources.c.next_due))).scalar()
-            conn.rollback()
+        if self.dialect == "sqlite":
+            row = self._reader().connection.driver_connection.execute(_EARLIEST_DUE).fetchone()
+            earliest = row[0] if row else None
+        else:
+            with self.engine.connect() as conn:
+                earliest = conn.execute(_EARLIEST_DUE_QUERY).scalar()
+                conn.rollback()
         self._due_cache = (earliest, time.monotonic())
         return earliest is not None and earliest <= now
 
