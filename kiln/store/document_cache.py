@@ -25,22 +25,30 @@ import threading
 
 HEADER_BYTES = 48  # one copy of the wal-index header
 
-# One read-only mapping per -shm file (device, inode), never closed: closing any
-# descriptor of a file drops every POSIX lock this process holds on it, and
-# SQLite's connections hold theirs on the -shm.
-_MAPPINGS: dict[tuple[int, int], mmap.mmap] = {}
+# One read-only mapping per -shm file (device, inode), kept while the file exists:
+# closing a descriptor of a file drops every POSIX lock this process holds on it,
+# and SQLite's connections hold theirs on the -shm. SQLite unlinks the -shm only
+# when the last connection to the database closes, so a mapping of an unlinked
+# file is one no connection uses any more, and can be closed. While it is open its
+# inode cannot be reused, so a (device, inode) key never names the wrong file.
+_MAPPINGS: dict[tuple[int, int], tuple[int, mmap.mmap]] = {}
 _MAPPINGS_LOCK = threading.Lock()
 
 
 def _header_mapping(shm_path: str) -> mmap.mmap:
-    st = os.stat(shm_path)
-    key = (st.st_dev, st.st_ino)
     with _MAPPINGS_LOCK:
-        mapping = _MAPPINGS.get(key)
-        if mapping is None:
-            fd = os.open(shm_path, os.O_RDONLY)  # kept open, see _MAPPINGS
-            mapping = _MAPPINGS[key] = mmap.mmap(fd, HEADER_BYTES, mmap.MAP_SHARED, mmap.PROT_READ)
-        return mapping
+        for key, (fd, mapping) in list(_MAPPINGS.items()):
+            if os.fstat(fd).st_nlink == 0:
+                del _MAPPINGS[key]
+                mapping.close()
+                os.close(fd)
+        st = os.stat(shm_path)
+        key = (st.st_dev, st.st_ino)
+        entry = _MAPPINGS.get(key)
+        if entry is None:
+            fd = os.open(shm_path, os.O_RDONLY)
+            entry = _MAPPINGS[key] = (fd, mmap.mmap(fd, HEADER_BYTES, mmap.MAP_SHARED, mmap.PROT_READ))
+        return entry[1]
 
 
 class DocumentCache:

@@ -2,6 +2,7 @@
 sees the last commit, from any connection or process, and it stays in its bound."""
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -89,3 +90,38 @@ def test_postgresql_reads_without_a_cache(postgres_url):
         assert store.documents is None
     finally:
         store.close()
+
+
+def test_a_store_reopened_on_the_same_file_sees_later_commits(tmp_path):
+    """Closing the last store removes the -shm; the next one must watch the new file,
+    not a mapping of the removed one (whose header would never change again)."""
+    from kiln.store import document_cache
+
+    url = f"sqlite:///{tmp_path}/kiln.db"
+    first = Store(url)
+    _insert(first, "a", '{"v":1}')
+    first.close()
+    assert not (tmp_path / "kiln.db-shm").exists()
+    for _ in range(3):
+        store = Store(url)
+        assert _read(store, "a") is not None
+        other = sqlite3.connect(f"{tmp_path}/kiln.db", isolation_level=None)
+        other.execute("UPDATE resources SET doc = '{\"v\":2}' WHERE arn = 'a'")
+        assert _read(store, "a") == b'{"v":2}'
+        other.execute("UPDATE resources SET doc = '{\"v\":1}' WHERE arn = 'a'")
+        other.close()
+        assert _read(store, "a") == b'{"v":1}'
+        store.close()
+    # The mappings of removed -shm files are let go of when the next cache is made.
+    (tmp_path / "other").mkdir()
+    other = Store(f"sqlite:///{tmp_path}/other/kiln.db")
+    links = [os.fstat(fd).st_nlink for fd, _ in document_cache._MAPPINGS.values()]
+    other.close()
+    assert links and all(n > 0 for n in links), links
+
+
+def test_reset_drops_kept_documents(store):
+    _insert(store, "a", '{"v":1}')
+    assert _read(store, "a") == b'{"v":1}'
+    store.reset()
+    assert _read(store, "a") is None
