@@ -332,8 +332,8 @@ class Store:
     def _document_cache(self, max_bytes: int) -> DocumentCache | None:
         """SQLite in a file (WAL) only: see kiln/store/document_cache.py."""
         path = self.engine.url.database
-        if self.dialect != "sqlite" or max_bytes <= 0 or not path or path == ":memory:":
-            return None
+        if self.dialect != "sqlite" or max_bytes <= 0 or not path or path == ":memory:" or os.name != "posix":
+            return None  # (the -shm mapping is read the POSIX way)
         # One connection held open for the store's life keeps the -shm file (and so
         # the mapping of its header) in place: SQLite removes it when the last closes.
         self._pin = self.engine.raw_connection()
