@@ -13,11 +13,10 @@ from random import getrandbits
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from kiln import errors
+from kiln import errors, fast_path
 from kiln.engine import timeline
 from kiln.engine.clock import Clock
 from kiln.errors import ApiError
-from kiln import fast_path
 from kiln.identity import identify
 from kiln.protocol import parser, router, serializer, validator
 from kiln.protocol.spec import operations

@@ -9,8 +9,8 @@ It answers only when the general path (kiln.core) would answer 200 with the
 same bytes: one `imageBuildVersionArn` query parameter holding a canonical build
 ARN of the caller's own account and Region, no build transition due, and the
 build present. Everything else (errors, version or wildcard ARNs, AWS-owned
-ARNs, odd encodings) returns None and goes the general way, so errors keep
-one source. tests/test_fast_path.py checks both paths give the same body.
+ARNs, odd encodings, and any exception on the way) returns None and goes the
+general way, so errors keep one source. tests/test_fast_path.py checks both paths give the same body.
 """
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ class GetImageFastPath:
 
     def body(self, query: str, authorization: str | None, request_id: str) -> bytes | None:
         """The GetImage response body, or None when the general path must answer."""
+        try:
+            return self._answer(query, authorization, request_id)
+        except Exception:  # e.g. a store error: the general path retries it, or answers with the service's error
+            return None
+
+    def _answer(self, query: str, authorization: str | None, request_id: str) -> bytes | None:
         if not query.startswith(_PREFIX) or "&" in query:
             return None
         arn = query[len(_PREFIX):]

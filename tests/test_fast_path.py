@@ -151,3 +151,21 @@ def test_over_http_the_fast_answer_matches_the_general_one(shared_server):
         assert headers["content-type"] == "application/json"
         assert orjson.loads(body)["requestId"] == headers["x-amzn-requestid"]
     assert REQUEST_ID.sub(b"", fast[2]) == REQUEST_ID.sub(b"", slow[2]) == REQUEST_ID.sub(b"", with_body[2])
+
+
+def test_a_store_error_on_the_fast_path_leaves_the_answer_to_the_general_path(manual):
+    core, ib = manual
+    arn = image(ib)
+
+    def broken(*_a):
+        raise RuntimeError("disk on fire")
+
+    read_doc = core.store.read_doc
+    core.store.read_doc = broken
+    try:
+        assert core.get_image_fast.body(query(arn), authorization(), "r") is None
+        out = core.handle(Request("GET", "/GetImage", query(arn), {"authorization": authorization()}))
+    finally:
+        core.store.read_doc = read_doc
+    assert out.status == 200
+    assert orjson.loads(out.body)["image"]["arn"] == arn
