@@ -60,6 +60,10 @@ class Kiln:
             body = self.get_image_fast.body(request.query, request.headers.get("authorization"), request_id)
             if body is not None:
                 return Response(200, _headers(request_id), body)
+        return self.handle_general(request, request_id)
+
+    def handle_general(self, request: Request, request_id: str) -> Response:
+        """handle() without the fast path: for a caller that has offered the request to it already."""
         try:
             output, op = self._dispatch(request, request_id)
         except ApiError as e:

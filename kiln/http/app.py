@@ -23,23 +23,23 @@ def make_app(kiln: Kiln):
             if scope["type"] == "lifespan":
                 await _lifespan(receive, send)
             return
-        if scope["method"] == "GET" and scope.get("raw_path") == fast_path.RAW_PATH:
+        # core reads one header, the SigV4 authorization (uvicorn gives names in lower case).
+        authorization = None
+        has_body = False
+        for k, v in scope["headers"]:
+            if k == b"authorization":
+                authorization = v.decode("latin-1")
+            elif k == b"transfer-encoding" or (k == b"content-length" and v != b"0"):
+                has_body = True
+        request_id = new_request_id()
+        if scope["method"] == "GET" and not has_body and scope.get("raw_path") == fast_path.RAW_PATH:
             # The hottest call skips the generic request plumbing (kiln/fast_path.py).
-            authorization = None
-            plain = True
-            for k, v in scope["headers"]:
-                if k == b"authorization":
-                    authorization = v.decode("latin-1")
-                elif k == b"transfer-encoding" or (k == b"content-length" and v != b"0"):
-                    plain = False  # a body to read: the general path reads it
-            if plain:
-                request_id = new_request_id()
-                body = get_image_fast.body(scope["query_string"].decode("latin-1"), authorization, request_id)
-                if body is not None:
-                    await send({"type": "http.response.start", "status": 200,
-                                "headers": [_JSON, (b"x-amzn-requestid", request_id.encode())]})
-                    await send({"type": "http.response.body", "body": body})
-                    return
+            body = get_image_fast.body(scope["query_string"].decode("latin-1"), authorization, request_id)
+            if body is not None:
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [_JSON, (b"x-amzn-requestid", request_id.encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
         body = b""
         more = True
         while more:
@@ -51,9 +51,9 @@ def make_app(kiln: Kiln):
         if path.startswith("/_kiln/"):
             response = _admin(kiln, scope["method"], path, body)
         else:
-            # core reads one header, the SigV4 authorization (uvicorn gives names in lower case).
-            headers = {"authorization": v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"}
-            response = kiln.handle(Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers, body))
+            headers = {"authorization": authorization} if authorization is not None else {}
+            request = Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers, body)
+            response = kiln.handle_general(request, request_id)  # the fast path has had its chance
         await send({
             "type": "http.response.start",
             "status": response.status,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import mmap
 import os
 import threading
+from collections import OrderedDict
 
 HEADER_BYTES = 48  # one copy of the wal-index header
 
@@ -58,7 +59,7 @@ class DocumentCache:
     def __init__(self, shm_path: str, max_bytes: int):
         self._header = _header_mapping(shm_path)
         self.max_bytes = max_bytes
-        self._docs: dict = {}
+        self._docs: OrderedDict = OrderedDict()  # oldest first; popitem(last=False) is O(1)
         self._bytes = 0
         self._seen = self._header[:HEADER_BYTES]
         self._lock = threading.Lock()
@@ -84,7 +85,7 @@ class DocumentCache:
                 return  # the database changed since the lookup: the read may be older than what is cached now
             docs = self._docs
             while self._bytes + size > self.max_bytes and docs:
-                self._bytes -= len(docs.pop(next(iter(docs))))
+                self._bytes -= len(docs.popitem(last=False)[1])
             old = docs.get(key)
             if old is not None:
                 self._bytes -= len(old)
