@@ -33,15 +33,20 @@ def general(core, q: str, auth: str):
 def same_answer(core, q: str, auth: str = authorization()) -> bytes:
     fast = core.get_image_fast.body(q, auth, "00000000-0000-4000-8000-000000000000")
     assert fast is not None, f"the fast path declined {q}"
+    assert core.get_image_fast.body(q, auth, "00000000-0000-4000-8000-000000000000") == fast  # kept or read again
     slow = general(core, q, auth)
     assert slow.status == 200, slow.body
     assert REQUEST_ID.sub(b'"requestId":""', fast) == REQUEST_ID.sub(b'"requestId":""', slow.body)
     return fast
 
 
-@pytest.fixture
-def manual():
-    with kiln.mock_imagebuilder(build_timing="manual") as core:
+@pytest.fixture(params=["memory", "file"])
+def manual(request, tmp_path):
+    """A kiln with manual build timing, in memory or in a SQLite file (where the
+    fast path reads through the document cache)."""
+    url = f"sqlite:///{tmp_path}/kiln.db" if request.param == "file" else "sqlite://"
+    with kiln.mock_imagebuilder(build_timing="manual", database_url=url) as core:
+        assert (core.store.documents is not None) == (request.param == "file")
         backend = Backend("inprocess", kiln=core)
         yield core, backend.client()
         assert not backend.violations, backend.violations
