@@ -10,7 +10,8 @@ same bytes: one `imageBuildVersionArn` query parameter holding a canonical build
 ARN of the caller's own account and Region, no build transition due, and the
 build present. Everything else (errors, version or wildcard ARNs, AWS-owned
 ARNs, odd encodings, and any exception on the way) returns None and goes the
-general way, so errors keep one source. tests/test_fast_path.py checks both paths give the same body.
+general way, so errors keep one source. tests/test_fast_path.py checks both
+paths give the same body.
 """
 from __future__ import annotations
 

@@ -84,10 +84,10 @@ class DocumentCache:
             if mark != self._seen:
                 return  # the database changed since the lookup: the read may be older than what is cached now
             docs = self._docs
-            while self._bytes + size > self.max_bytes and docs:
-                self._bytes -= len(docs.popitem(last=False)[1])
-            old = docs.get(key)
+            old = docs.pop(key, None)
             if old is not None:
                 self._bytes -= len(old)
+            while self._bytes + size > self.max_bytes and docs:
+                self._bytes -= len(docs.popitem(last=False)[1])
             docs[key] = doc
             self._bytes += size

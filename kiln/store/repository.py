@@ -90,9 +90,9 @@ _RAW_GET = (
     "WHERE account = {p} AND region = {p} AND arn = {p}"
 )
 _PLACEHOLDER = {"sqlite": "?", "postgresql": "%s"}
-_RAW_DOC = "SELECT doc FROM resources WHERE account = {p} AND region = {p} AND arn = {p} AND type = {p}"
+_RAW_DOC = "SELECT {doc} FROM resources WHERE account = {p} AND region = {p} AND arn = {p} AND type = {p}"
 # As bytes (a BLOB cast): the fast path writes them into the response as they are.
-_SQLITE_DOC = "SELECT CAST(doc AS BLOB) FROM resources WHERE account = ? AND region = ? AND arn = ? AND type = ?"
+_SQLITE_DOC = _RAW_DOC.format(doc="CAST(doc AS BLOB)", p="?")
 
 
 def _row(r) -> Row:
@@ -159,7 +159,7 @@ class Tx:
 
     def doc_text(self, arn: str, type_: str) -> str | None:
         """Only the stored document of one row: what a Get that serves it as stored needs."""
-        sql = _RAW_DOC.format(p=_PLACEHOLDER[self.conn.dialect.name])
+        sql = _RAW_DOC.format(doc="doc", p=_PLACEHOLDER[self.conn.dialect.name])
         r = self.conn.connection.driver_connection.execute(sql, (self.account, self.region, arn, type_)).fetchone()
         return r[0] if r else None
 
@@ -312,9 +312,6 @@ DOCUMENT_CACHE_BYTES = 64 << 20
 # The earliest due transition. "IS NOT NULL" lets the index seek past the rows
 # with nothing due (every finished build) instead of stepping over them.
 _EARLIEST_DUE = "SELECT next_due FROM resources WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
-_EARLIEST_DUE_QUERY = (
-    sa.select(resources.c.next_due).where(resources.c.next_due.is_not(None)).order_by(resources.c.next_due).limit(1)
-)
 
 
 class Store:
@@ -439,7 +436,7 @@ class Store:
             earliest = row[0] if row else None
         else:
             with self.engine.connect() as conn:
-                earliest = conn.execute(_EARLIEST_DUE_QUERY).scalar()
+                earliest = conn.exec_driver_sql(_EARLIEST_DUE).scalar()
                 conn.rollback()
         self._due_cache = (earliest, time.monotonic())
         return earliest is not None and earliest <= now
