@@ -5,13 +5,8 @@ GetImage's cost (docs/performance.md). This cache keeps recently read
 documents and drops them all as soon as any connection, in any process,
 commits to the database, so a read through it sees exactly what a SELECT would.
 
-How a commit is noticed without asking SQLite (a PRAGMA data_version costs as
-much as the read it would save): in WAL mode every commit rewrites the
-wal-index header at the start of the `-shm` file, which all connections to the
-database share through mmap (https://www.sqlite.org/walformat.html, section
-2.2: its iChange counter is "incremented with each transaction"). Comparing
-those 48 bytes with the ones seen when the documents were cached is the whole
-check. The header is read before the SELECT, so a document that a commit
+A commit is noticed by the wal-index header (wal_index.py): the mark read before
+the SELECT is the one a document is kept under, so a document that a commit
 changed meanwhile is cached under the old header and never served.
 
 Only for a SQLite database in a file (WAL): PostgreSQL replicas and in-memory
@@ -19,37 +14,10 @@ stores read without it.
 """
 from __future__ import annotations
 
-import mmap
-import os
 import threading
 from collections import OrderedDict
 
-HEADER_BYTES = 48  # one copy of the wal-index header
-
-# One read-only mapping per -shm file (device, inode), kept while the file exists:
-# closing a descriptor of a file drops every POSIX lock this process holds on it,
-# and SQLite's connections hold theirs on the -shm. SQLite unlinks the -shm only
-# when the last connection to the database closes, so a mapping of an unlinked
-# file is one no connection uses any more, and can be closed. While it is open its
-# inode cannot be reused, so a (device, inode) key never names the wrong file.
-_MAPPINGS: dict[tuple[int, int], tuple[int, mmap.mmap]] = {}
-_MAPPINGS_LOCK = threading.Lock()
-
-
-def _header_mapping(shm_path: str) -> mmap.mmap:
-    with _MAPPINGS_LOCK:
-        for key, (fd, mapping) in list(_MAPPINGS.items()):
-            if os.fstat(fd).st_nlink == 0:
-                del _MAPPINGS[key]
-                mapping.close()
-                os.close(fd)
-        st = os.stat(shm_path)
-        key = (st.st_dev, st.st_ino)
-        entry = _MAPPINGS.get(key)
-        if entry is None:
-            fd = os.open(shm_path, os.O_RDONLY)
-            entry = _MAPPINGS[key] = (fd, mmap.mmap(fd, HEADER_BYTES, mmap.MAP_SHARED, mmap.PROT_READ))
-        return entry[1]
+from kiln.store.wal_index import HEADER_BYTES, header
 
 
 class DocumentCache:
@@ -57,7 +25,7 @@ class DocumentCache:
     `max_bytes` of documents, the oldest dropped first."""
 
     def __init__(self, shm_path: str, max_bytes: int):
-        self._header = _header_mapping(shm_path)
+        self._header = header(shm_path)
         self.max_bytes = max_bytes
         self._docs: OrderedDict = OrderedDict()  # oldest first; popitem(last=False) is O(1)
         self._bytes = 0

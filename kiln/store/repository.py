@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from kiln.store import schema
 from kiln.store.document_cache import DocumentCache
+from kiln.store.snapshot_reader import SnapshotReader
 from kiln.store.schema import counters, faults, idempotency, references, resources, settings
 
 MAX_NODE = 2**30 - 1  # a semantic-version node's maximum, per the model docs
@@ -309,6 +310,10 @@ def on_engine_change(type_: str):
 
 
 DOCUMENT_CACHE_BYTES = 64 << 20
+# How much of the database file document reads see through a memory mapping; pages
+# past it are read with read(). Pages read this way count in the process's RSS, as
+# file pages shared with the OS page cache, which the OS can reclaim at will.
+DOCUMENT_MMAP_BYTES = 256 << 20
 # The earliest due transition. "IS NOT NULL" lets the index seek past the rows
 # with nothing due (every finished build) instead of stepping over them.
 _EARLIEST_DUE = "SELECT next_due FROM resources WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
@@ -324,21 +329,28 @@ class Store:
         self.secret = self._setting("pagination_secret", lambda: secrets.token_hex(32))
         self._due_cache: tuple[float | None, float] | None = None
         self._pin = None
+        self._snapshots: SnapshotReader | None = None
         self.documents = self._document_cache(document_cache_bytes)
 
     def _document_cache(self, max_bytes: int) -> DocumentCache | None:
-        """SQLite in a file (WAL) only: see kiln/store/document_cache.py."""
+        """SQLite in a file (WAL) only: the cache (kiln/store/document_cache.py) and
+        the shared read transactions (kiln/store/snapshot_reader.py) watch the -shm file."""
         path = self.engine.url.database
-        if self.dialect != "sqlite" or max_bytes <= 0 or not path or path == ":memory:" or os.name != "posix":
+        if self.dialect != "sqlite" or not path or path == ":memory:" or os.name != "posix":
             return None  # (the -shm mapping is read the POSIX way)
         # One connection held open for the store's life keeps the -shm file (and so
         # the mapping of its header) in place: SQLite removes it when the last closes.
+        # Document reads run on it, from the file mapped into memory: a page read
+        # then costs no read() call and no copy (docs/performance.md).
         self._pin = self.engine.raw_connection()
+        self._pin.cursor().execute(f"PRAGMA mmap_size={DOCUMENT_MMAP_BYTES}").fetchall()
         self._pin.cursor().execute("SELECT count(*) FROM sqlite_master").fetchall()
         try:
-            return DocumentCache(path + "-shm", max_bytes)
+            cache = DocumentCache(path + "-shm", max(max_bytes, 0))
         except OSError:  # no -shm (not in WAL mode): read without a cache
             return None
+        self._snapshots = SnapshotReader(self._pin.driver_connection)
+        return cache
 
     def _setting(self, key: str, make) -> str:
         with self.engine.begin() as conn:
@@ -369,27 +381,28 @@ class Store:
             conn.commit()
 
     def read_doc(self, account: str, region: str, arn: str, type_: str) -> bytes | None:
-        """Tx.doc_text in its own read, as bytes. On SQLite it goes through the
-        document cache (dropped on any commit) to this thread's read connection:
-        a read in autocommit mode sees one committed state (WAL) and needs no
-        transaction around it."""
+        """Tx.doc_text in its own read, as bytes. A SQLite file is read through the
+        document cache (dropped on any commit), then in a read transaction shared
+        while no commit happens (kiln/store/snapshot_reader.py); SQLite in memory
+        on this thread's read connection, in autocommit mode: one committed state."""
         if self.dialect != "sqlite":
             text = self.run(lambda tx: tx.doc_text(arn, type_), account, region, write=False)
             return text.encode() if text is not None else None
+        params = (account, region, arn, type_)
         cache = self.documents
-        if cache is not None:
-            key = (account, region, arn, type_)
-            doc, mark = cache.lookup(key)
-            if doc is not None:
-                return doc
-        cursor = getattr(self._local, "cursor", None)
-        if cursor is None:
-            cursor = self._local.cursor = self._reader().connection.driver_connection.cursor()
-        r = cursor.execute(_SQLITE_DOC, (account, region, arn, type_)).fetchone()
+        if cache is None:  # in memory
+            cursor = getattr(self._local, "cursor", None)
+            if cursor is None:
+                cursor = self._local.cursor = self._reader().connection.driver_connection.cursor()
+            r = cursor.execute(_SQLITE_DOC, params).fetchone()
+            return r[0] if r is not None else None
+        doc, mark = cache.lookup(params)
+        if doc is not None:
+            return doc
+        r = self._snapshots.fetchone(_SQLITE_DOC, params, mark)
         if r is None:
             return None
-        if cache is not None:
-            cache.keep(key, r[0], mark)
+        cache.keep(params, r[0], mark)
         return r[0]
 
     def _reader(self) -> Connection:
@@ -463,6 +476,9 @@ class Store:
 
     def close(self) -> None:
         self.documents = None
+        if self._snapshots is not None:
+            self._snapshots.close()
+            self._snapshots = None
         if self._pin is not None:
             self._pin.close()
             self._pin = None

@@ -72,13 +72,16 @@ def test_documents_kept_stay_within_the_bound_oldest_dropped_first(store):
     assert [k[2] for k in kept] == [f"arn{i}" for i in range(20, 30)]
 
 
-def test_in_memory_and_disabled_stores_read_without_a_cache(tmp_path):
+def test_an_in_memory_store_reads_without_a_cache_and_a_cache_of_0_bytes_keeps_nothing(tmp_path):
     memory = Store("sqlite://")
     off = Store(f"sqlite:///{tmp_path}/kiln.db", document_cache_bytes=0)
     try:
-        assert memory.documents is None and off.documents is None
+        assert memory.documents is None
+        _insert(memory, "a", '{"v":1}')
+        assert _read(memory, "a") == b'{"v":1}'
         _insert(off, "a", '{"v":1}')
         assert _read(off, "a") == b'{"v":1}'
+        assert not off.documents._docs
     finally:
         memory.close()
         off.close()
@@ -95,7 +98,7 @@ def test_postgresql_reads_without_a_cache(postgres_url):
 def test_a_store_reopened_on_the_same_file_sees_later_commits(tmp_path):
     """Closing the last store removes the -shm; the next one must watch the new file,
     not a mapping of the removed one (whose header would never change again)."""
-    from kiln.store import document_cache
+    from kiln.store import wal_index
 
     url = f"sqlite:///{tmp_path}/kiln.db"
     first = Store(url)
@@ -115,7 +118,7 @@ def test_a_store_reopened_on_the_same_file_sees_later_commits(tmp_path):
     # The mappings of removed -shm files are let go of when the next cache is made.
     (tmp_path / "other").mkdir()
     other = Store(f"sqlite:///{tmp_path}/other/kiln.db")
-    links = [os.fstat(fd).st_nlink for fd, _ in document_cache._MAPPINGS.values()]
+    links = [os.fstat(fd).st_nlink for fd, _ in wal_index._MAPPINGS.values()]
     other.close()
     assert links and all(n > 0 for n in links), links
 
