@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
-_ACCOUNT = re.compile(r"[0-9]{12}")
+# The access key id is the account when it is 12 digits (group 1), else any key id.
+_CREDENTIAL = re.compile(r"Credential=(?:([0-9]{12})|[^/,\s]+)/[^/]+/([^/]+)/")
 
 
 class Identity(NamedTuple):  # a tuple: made on every request, a frozen dataclass costs 5x more
@@ -23,7 +23,6 @@ def identify(authorization: str | None, default_account: str = DEFAULT_ACCOUNT, 
     if authorization:
         m = _CREDENTIAL.search(authorization)
         if m:
-            key_id, region = m.groups()
-            account = key_id if _ACCOUNT.fullmatch(key_id) else default_account
-            return Identity(account, region)
+            account, region = m.groups()
+            return Identity(account or default_account, region)
     return Identity(default_account, default_region)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from kiln.identity import DEFAULT_ACCOUNT, DEFAULT_REGION, Identity, identify
+
 OTHER_ACCOUNT = "210987654321"
 
 
@@ -76,3 +78,33 @@ def test_create_infrastructure_configuration_without_authorization_uses_defaults
     assert r.status == 200
     assert r.json["infrastructureConfigurationArn"] == \
         "arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/anonymous"
+
+
+# identify() itself, on Authorization headers a client might send.
+def sigv4(key_id: str, region: str = "eu-west-2") -> str:
+    return (f"AWS4-HMAC-SHA256 Credential={key_id}/20261126/{region}/imagebuilder/aws4_request, "
+            "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64)
+
+
+@pytest.mark.parametrize("key_id, account", [
+    ("210987654321", "210987654321"),
+    ("2109876543210", DEFAULT_ACCOUNT),  # 13 digits
+    ("21098765432", DEFAULT_ACCOUNT),  # 11
+    ("21098765432a", DEFAULT_ACCOUNT),
+    ("AKIAIOSFODNN7EXAMPLE", DEFAULT_ACCOUNT),
+])
+def test_the_account_is_a_12_digit_access_key_id(key_id, account):
+    assert identify(sigv4(key_id)) == Identity(account, "eu-west-2")
+
+
+def test_the_default_account_can_be_chosen():
+    assert identify(sigv4("testing"), "999999999999") == Identity("999999999999", "eu-west-2")
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer abc", "AWS4-HMAC-SHA256 Credential=only/two"])
+def test_without_a_credential_scope_the_defaults_answer(authorization):
+    assert identify(authorization) == Identity(DEFAULT_ACCOUNT, DEFAULT_REGION)
+
+
+def test_the_first_well_formed_scope_counts():
+    assert identify("Credential=/x, " + sigv4("210987654321", "ap-south-1")) == Identity("210987654321", "ap-south-1")
