@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field
 from random import getrandbits
 
@@ -104,16 +105,35 @@ class Kiln:
                     raise
 
 
-_V4 = ~(0xF000 << 64) & ~(0xC000 << 48)   # clear the version and variant bits,
+_V4 = ((1 << 128) - 1) & ~(0xF000 << 64) & ~(0xC000 << 48)  # keep 128 bits, clear the version and variant bits,
 _V4_BITS = (0x4000 << 64) | (0x8000 << 48)  # then set version 4, RFC 4122 variant
 
 
 def new_request_id() -> str:
     """A random (version 4) UUID as text. Request ids need to be unique, not
     unguessable: the Mersenne Twister is reseeded in forked workers, and asking
-    it costs no system call (os.urandom does)."""
-    h = f"{getrandbits(128) & _V4 | _V4_BITS:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    it costs no system call (os.urandom does). They are made 64 at a time: a
+    request then costs a list pop."""
+    try:
+        return _REQUEST_IDS.pop()
+    except IndexError:
+        ids = _request_ids(64)
+        _REQUEST_IDS.extend(ids[1:])
+        return ids[0]
+
+
+def _request_ids(n: int) -> list[str]:
+    bits = getrandbits(128 * n)
+    ids = []
+    for _ in range(n):
+        h = f"{bits & _V4 | _V4_BITS:032x}"
+        ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+        bits >>= 128
+    return ids
+
+
+_REQUEST_IDS: list[str] = []
+os.register_at_fork(after_in_child=_REQUEST_IDS.clear)  # a forked worker must not repeat its parent's ids
 
 
 UnknownOperation = type("UnknownOperationException", (ApiError,), {"code": "UnknownOperationException", "status": 404})
