@@ -310,10 +310,6 @@ def on_engine_change(type_: str):
 
 
 DOCUMENT_CACHE_BYTES = 64 << 20
-# How much of the database file document reads see through a memory mapping; pages
-# past it are read with read(). Pages read this way count in the process's RSS, as
-# file pages shared with the OS page cache, which the OS can reclaim at will.
-DOCUMENT_MMAP_BYTES = 256 << 20
 # The earliest due transition. "IS NOT NULL" lets the index seek past the rows
 # with nothing due (every finished build) instead of stepping over them.
 _EARLIEST_DUE = "SELECT next_due FROM resources WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
@@ -340,10 +336,8 @@ class Store:
             return None  # (the -shm mapping is read the POSIX way)
         # One connection held open for the store's life keeps the -shm file (and so
         # the mapping of its header) in place: SQLite removes it when the last closes.
-        # Document reads run on it, from the file mapped into memory: a page read
-        # then costs no read() call and no copy (docs/performance.md).
+        # Document reads run on it.
         self._pin = self.engine.raw_connection()
-        self._pin.cursor().execute(f"PRAGMA mmap_size={DOCUMENT_MMAP_BYTES}").fetchall()
         self._pin.cursor().execute("SELECT count(*) FROM sqlite_master").fetchall()
         try:
             cache = DocumentCache(path + "-shm", max(max_bytes, 0))
