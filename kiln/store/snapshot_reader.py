@@ -43,7 +43,8 @@ class SnapshotReader:
         self._cursor = connection.cursor()
         self._idle_seconds = idle_seconds
         self._max_frames = max_frames
-        self._lock = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()  # taken on every read: a plain lock is cheaper to enter than a Condition
+        self._ender_wakes = threading.Condition(self._lock)
         self._mark: bytes | None = None  # the header the open transaction began at; None: none is open
         self._reads = 0
         self._ender: threading.Thread | None = None
@@ -75,7 +76,7 @@ class SnapshotReader:
         with self._lock:
             self._closed = True
             self._end()
-            self._lock.notify_all()
+            self._ender_wakes.notify_all()
 
     def _begin(self, mark: bytes) -> None:
         # BEGIN (deferred) takes no snapshot yet; the SELECT that follows does, after `mark` was taken.
@@ -91,11 +92,11 @@ class SnapshotReader:
 
     def _end_when_idle(self) -> None:
         """Runs while a transaction is open: ends it after a quiet IDLE_SECONDS, then returns."""
-        with self._lock:
+        with self._ender_wakes:
             try:
                 while self._mark is not None:
                     reads = self._reads
-                    self._lock.wait(self._idle_seconds)
+                    self._ender_wakes.wait(self._idle_seconds)
                     if self._reads == reads:
                         self._end()
             except Exception:  # the next read ends it (_end), or fails and goes the general way
