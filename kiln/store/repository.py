@@ -384,7 +384,7 @@ class Store:
             return text.encode() if text is not None else None
         params = (account, region, arn, type_)
         cache = self.documents
-        if cache is None:  # in memory
+        if cache is None:  # in memory (or no -shm to watch)
             cursor = getattr(self._local, "cursor", None)
             if cursor is None:
                 cursor = self._local.cursor = self._reader().connection.driver_connection.cursor()
