@@ -1,28 +1,15 @@
-"""The document cache (kiln/store/document_cache.py): a read through it always
-sees the last commit, from any connection or process, and it stays in its bound."""
+"""The document cache (kiln/store/document_cache.py): it keeps nothing read before the
+last commit it has seen, and it stays in its bound. That a read through it sees every
+commit is tested in test_document_reads.py."""
 from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
 from kiln.store import Store
-
-
-def _insert(store: Store, arn: str, doc: str) -> None:
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO resources (account, region, arn, type, name_key, name, major, minor, patch, build, "
-            "sort_key, created, doc) VALUES ('123456789012', 'us-east-1', ?, 'image', 'n', 'n', 0, 0, 0, 0, ?, 0, ?)",
-            (arn, arn, doc),
-        )
-
-
-def _read(store: Store, arn: str):
-    return store.read_doc("123456789012", "us-east-1", arn, "image")
+from tests.support.store_rows import insert, read
 
 
 @pytest.fixture
@@ -32,31 +19,10 @@ def store(tmp_path):
     s.close()
 
 
-def test_a_commit_from_another_process_is_seen_by_the_next_read(store, tmp_path):
-    _insert(store, "a", '{"v":1}')
-    _insert(store, "b", '{"v":1}')
-    assert _read(store, "a") == _read(store, "b") == b'{"v":1}'
-    assert len(store.documents._docs) == 2
-    subprocess.run([sys.executable, "-c", (
-        "import sqlite3; c = sqlite3.connect(r'%s/kiln.db'); "
-        "c.execute(\"UPDATE resources SET doc = '{\\\"v\\\":2}' WHERE arn = 'b'\"); c.commit()") % tmp_path], check=True)
-    assert _read(store, "a") == b'{"v":1}'
-    assert _read(store, "b") == b'{"v":2}'  # not the copy kept before the other process's commit
-
-
-def test_a_commit_on_another_connection_of_this_process_is_seen(store, tmp_path):
-    _insert(store, "a", '{"v":1}')
-    assert _read(store, "a") == b'{"v":1}'
-    other = sqlite3.connect(f"{tmp_path}/kiln.db", isolation_level=None)
-    other.execute("DELETE FROM resources WHERE arn = 'a'")
-    other.close()
-    assert _read(store, "a") is None
-
-
 def test_a_read_older_than_the_last_seen_commit_is_not_kept(store):
-    _insert(store, "a", '{"v":1}')
+    insert(store, "a", '{"v":1}')
     doc, mark = store.documents.lookup(("k",))
-    _insert(store, "b", '{"v":1}')
+    insert(store, "b", '{"v":1}')
     store.documents.lookup(("k",))  # sees the commit
     store.documents.keep(("k",), b"stale", mark)
     assert store.documents.lookup(("k",))[0] is None
@@ -64,9 +30,9 @@ def test_a_read_older_than_the_last_seen_commit_is_not_kept(store):
 
 def test_documents_kept_stay_within_the_bound_oldest_dropped_first(store):
     for i in range(30):
-        _insert(store, f"arn{i}", '{"pad":"' + "x" * 90 + '"}')  # 100 bytes each
+        insert(store, f"arn{i}", '{"pad":"' + "x" * 90 + '"}')  # 100 bytes each
     for i in range(30):
-        assert _read(store, f"arn{i}") is not None
+        assert read(store, f"arn{i}") is not None
     kept = store.documents._docs
     assert sum(len(d) for d in kept.values()) <= 1000
     assert [k[2] for k in kept] == [f"arn{i}" for i in range(20, 30)]
@@ -77,10 +43,10 @@ def test_an_in_memory_store_reads_without_a_cache_and_a_cache_of_0_bytes_keeps_n
     off = Store(f"sqlite:///{tmp_path}/kiln.db", document_cache_bytes=0)
     try:
         assert memory.documents is None
-        _insert(memory, "a", '{"v":1}')
-        assert _read(memory, "a") == b'{"v":1}'
-        _insert(off, "a", '{"v":1}')
-        assert _read(off, "a") == b'{"v":1}'
+        insert(memory, "a", '{"v":1}')
+        assert read(memory, "a") == b'{"v":1}'
+        insert(off, "a", '{"v":1}')
+        assert read(off, "a") == b'{"v":1}'
         assert not off.documents._docs
     finally:
         memory.close()
@@ -102,18 +68,18 @@ def test_a_store_reopened_on_the_same_file_sees_later_commits(tmp_path):
 
     url = f"sqlite:///{tmp_path}/kiln.db"
     first = Store(url)
-    _insert(first, "a", '{"v":1}')
+    insert(first, "a", '{"v":1}')
     first.close()
     assert not (tmp_path / "kiln.db-shm").exists()
     for _ in range(3):
         store = Store(url)
-        assert _read(store, "a") is not None
+        assert read(store, "a") is not None
         other = sqlite3.connect(f"{tmp_path}/kiln.db", isolation_level=None)
         other.execute("UPDATE resources SET doc = '{\"v\":2}' WHERE arn = 'a'")
-        assert _read(store, "a") == b'{"v":2}'
+        assert read(store, "a") == b'{"v":2}'
         other.execute("UPDATE resources SET doc = '{\"v\":1}' WHERE arn = 'a'")
         other.close()
-        assert _read(store, "a") == b'{"v":1}'
+        assert read(store, "a") == b'{"v":1}'
         store.close()
     # The mappings of removed -shm files are let go of when the next cache is made.
     (tmp_path / "other").mkdir()
@@ -124,7 +90,7 @@ def test_a_store_reopened_on_the_same_file_sees_later_commits(tmp_path):
 
 
 def test_reset_drops_kept_documents(store):
-    _insert(store, "a", '{"v":1}')
-    assert _read(store, "a") == b'{"v":1}'
+    insert(store, "a", '{"v":1}')
+    assert read(store, "a") == b'{"v":1}'
     store.reset()
-    assert _read(store, "a") is None
+    assert read(store, "a") is None
