@@ -204,6 +204,15 @@ def kiln_server(data_dir: str, core: int | None = 0, port: int | None = None, so
     return Server(cmd, port, "/_kiln/health", env)
 
 
+def add_store_arguments(p) -> None:
+    """--images, --data-dir and --variant, as the GetImage benchmarks take them
+    (see image_arns and parse_variants)."""
+    p.add_argument("--images", type=int, default=10_000)
+    p.add_argument("--data-dir", help="seed here and keep it (default: a temporary directory)")
+    p.add_argument("--variant", action="append", metavar="NAME=DIR",
+                   help="also serve the kiln package in DIR (another checkout) in the same run; repeatable")
+
+
 def parse_variants(values: list[str] | None) -> list[tuple[str, str | None]]:
     """[("kiln", None)] plus each --variant NAME=DIR (another kiln source tree)."""
     out: list[tuple[str, str | None]] = [("kiln", None)]
@@ -289,6 +298,29 @@ def handle(kiln, op_name: str, params: dict) -> dict:
     if r.status != 200:
         raise RuntimeError(f"{op_name} -> {r.status}: {r.body[:500]!r}")
     return orjson.loads(r.body)
+
+
+def image_arns(data_dir: str, n: int) -> list[str]:
+    """The ARNs of the image builds stored in data_dir, after seeding n (with
+    create_fixtures and create_images_bulk, all AVAILABLE) if it holds none."""
+    import sqlalchemy as sa
+    from kiln.store.schema import resources
+
+    t = time.perf_counter()
+    kiln = make_kiln(data_dir)
+    try:
+        with kiln.store.engine.connect() as conn:
+            arns = [r[0] for r in conn.execute(sa.select(resources.c.arn).where(resources.c.type == "image"))]
+        if arns:
+            print(f"reusing {len(arns)} images in {data_dir}", flush=True)
+            return arns
+        arns = create_images_bulk(kiln, create_fixtures(kiln), n)
+        probe = handle(kiln, "GetImage", {"imageBuildVersionArn": arns[-1]})
+        assert probe["image"]["state"]["status"] == "AVAILABLE", probe["image"]["state"]
+        print(f"seeded {n} images in {time.perf_counter() - t:.1f}s ({data_dir})", flush=True)
+        return arns
+    finally:
+        kiln.store.close()
 
 
 def create_fixtures(kiln, name: str = "bench-image", semantic_version: str = "1.0.0") -> dict:

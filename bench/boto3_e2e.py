@@ -79,12 +79,9 @@ class Caller:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--images", type=int, default=10_000)
+    c.add_store_arguments(p)
     p.add_argument("--cycles", type=int, default=40)
     p.add_argument("--chunk", type=int, default=250, help="calls to one server before the next takes its turn")
-    p.add_argument("--data-dir", help="seed here and keep it (default: a temporary directory)")
-    p.add_argument("--variant", action="append", metavar="NAME=DIR",
-                   help="also serve the kiln package in DIR (another checkout) in the same run; repeatable")
     args = p.parse_args()
     variants = c.parse_variants(args.variant)
 
@@ -92,21 +89,7 @@ def main():
         os.sched_setaffinity(0, {1})  # the client; servers get core 0
     print(f"# boto3 GetImage, one client thread, {datetime.date.today()}, {c.machine()}")
     with c.tempdir("kiln-bench-", args.data_dir) as data_dir, contextlib.ExitStack() as servers:
-        if os.path.exists(os.path.join(data_dir, "kiln.db")):
-            import sqlalchemy as sa
-            from kiln.store.schema import resources
-
-            kiln = c.make_kiln(data_dir)
-            with kiln.store.engine.connect() as conn:
-                arns = [r[0] for r in conn.execute(sa.select(resources.c.arn).where(resources.c.type == "image"))]
-            kiln.store.close()
-            print(f"reusing {len(arns)} images in {data_dir}")
-        else:
-            t = time.perf_counter()
-            kiln = c.make_kiln(data_dir)
-            arns = c.create_images_bulk(kiln, c.create_fixtures(kiln), args.images)
-            kiln.store.close()
-            print(f"seeded {len(arns)} images in {time.perf_counter() - t:.1f}s")
+        arns = c.image_arns(data_dir, args.images)
         random.Random(2).shuffle(arns)
 
         ports = {name: servers.enter_context(c.kiln_server(data_dir, core=0, source=source)).port

@@ -22,24 +22,11 @@ import os
 import random
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as c  # noqa: E402
 
 TARGET = 0.50
-
-
-def seed(data_dir: str, n: int) -> list[str]:
-    t = time.perf_counter()
-    kiln = c.make_kiln(data_dir)
-    fixtures = c.create_fixtures(kiln)
-    arns = c.create_images_bulk(kiln, fixtures, n)
-    probe = c.handle(kiln, "GetImage", {"imageBuildVersionArn": arns[-1]})
-    assert probe["image"]["state"]["status"] == "AVAILABLE", probe["image"]["state"]
-    kiln.store.close()
-    print(f"seeded {n} images in {time.perf_counter() - t:.1f}s ({data_dir})", flush=True)
-    return arns
 
 
 def load(port: int, paths_file: str, paths: list[str], seconds: int, connections: int) -> dict:
@@ -50,13 +37,10 @@ def load(port: int, paths_file: str, paths: list[str], seconds: int, connections
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--images", type=int, default=10_000)
+    c.add_store_arguments(p)
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--rounds", type=int, default=2, help="alternating kiln/floor rounds; the best of each counts")
-    p.add_argument("--data-dir", help="seed here and keep it (default: a temporary directory)")
-    p.add_argument("--variant", action="append", metavar="NAME=DIR",
-                   help="also serve the kiln package in DIR (another checkout) in the same run; repeatable")
     args = p.parse_args()
     variants = c.parse_variants(args.variant)
 
@@ -64,16 +48,7 @@ def main():
     print(f"# load: {'wrk' if c.have_wrk() else 'bench/pyload.py (wrk not installed)'} -t1 "
           f"-c{args.connections} -d{args.seconds}s on core 1; servers pinned to core 0")
     with c.tempdir("kiln-bench-", args.data_dir) as data_dir:
-        if os.path.exists(os.path.join(data_dir, "kiln.db")) and args.data_dir:
-            kiln = c.make_kiln(data_dir)
-            from kiln.store.schema import resources
-            import sqlalchemy as sa
-            with kiln.store.engine.connect() as conn:
-                arns = [r[0] for r in conn.execute(sa.select(resources.c.arn).where(resources.c.type == "image"))]
-            kiln.store.close()
-            print(f"reusing {len(arns)} images in {data_dir}")
-        else:
-            arns = seed(data_dir, args.images)
+        arns = c.image_arns(data_dir, args.images)
         random.Random(1).shuffle(arns)
         paths = [c.getimage_path(a) for a in arns]
         paths_file = os.path.join(data_dir, "getimage-paths.txt")

@@ -65,12 +65,8 @@ def main():
     from kiln.store.schema import resources
 
     with c.tempdir("kiln-prof-", args.data_dir) as data_dir:
+        arns = c.image_arns(data_dir, args.images)
         kiln = c.make_kiln(data_dir)
-        with kiln.store.engine.connect() as conn:
-            arns = [r[0] for r in conn.execute(sa.select(resources.c.arn).where(resources.c.type == "image"))]
-        if not arns:
-            fixtures = c.create_fixtures(kiln)
-            arns = c.create_images_bulk(kiln, fixtures, args.images)
         random.Random(1).shuffle(arns)
         arns = (arns * (args.n // len(arns) + 1))[: args.n]
         headers = {"authorization": c.AUTH, "x-amz-date": "20250101T000000Z", "user-agent": "Boto3/1.44.8",

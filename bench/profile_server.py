@@ -103,15 +103,7 @@ def main():
     source = c.parse_variants([args.variant])[1][1] if args.variant else None
 
     with c.tempdir("kiln-prof-", args.data_dir) as data_dir:
-        import sqlalchemy as sa
-        from kiln.store.schema import resources
-
-        kiln = c.make_kiln(data_dir)
-        with kiln.store.engine.connect() as conn:
-            arns = [r[0] for r in conn.execute(sa.select(resources.c.arn).where(resources.c.type == "image"))]
-        if not arns:
-            arns = c.create_images_bulk(kiln, c.create_fixtures(kiln), args.images)
-        kiln.store.close()
+        arns = c.image_arns(data_dir, args.images)
         random.Random(1).shuffle(arns)
         fd, paths_file = tempfile.mkstemp(suffix=".txt")
         with os.fdopen(fd, "w") as f:
