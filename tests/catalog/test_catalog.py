@@ -162,6 +162,7 @@ def test_later_versions_are_not_older():
 
 AMI_FAMILIES = [
     "amazon-linux-2-x86", "amazon-linux-2-arm64", "amazon-linux-2023-x86", "amazon-linux-2023-arm64",
+    "ubuntu-server-18-lts-x86", "ubuntu-server-20-lts-x86",
     "ubuntu-server-22-lts-x86", "ubuntu-server-22-lts-arm64", "ubuntu-server-24-lts-x86",
     "ubuntu-server-24-lts-arm64", "red-hat-enterprise-linux-10-x86", "red-hat-enterprise-linux-10-arm64",
     "suse-linux-enterprise-server-15-x86", "suse-linux-enterprise-server-15-arm64",
@@ -192,9 +193,17 @@ def test_every_base_image_from_the_spec_is_present():
         assert {i["type"] for i in families[key]} == {"DOCKER"}
 
 
+# Retired releases the catalog holds only because public recipes pin them: no more
+# versions than the evidence shows (docs/catalog.md).
+EVIDENCE_ONLY_FAMILIES = {"ubuntu-server-18-lts-x86"}
+
+
 def test_each_image_family_has_versions_to_resolve_between():
     for key, builds in _image_families().items():
         versions = {b["version"].split("/")[0] for b in builds}
+        if key in EVIDENCE_ONLY_FAMILIES:
+            assert versions, key
+            continue
         assert len(versions) >= 3, key
         months = {v.split(".")[1] for v in versions}
         assert len(months) >= 3, key  # so 2025.10.x and 2025.x.x pick different builds
@@ -283,7 +292,10 @@ COMPONENT_NAMES = {
     "amazon-cloudwatch-agent-linux", "amazon-cloudwatch-agent-windows", "aws-codedeploy-agent-linux",
     "docker-ce-linux", "chocolatey", "windows-server-iis", "reboot-test-linux", "simple-boot-test-linux",
     "inspector-test-linux", "apt-repository-test-linux",
+    "docker-ce-ubuntu", "nodejs-12-lts-linux", "powershell-windows",
 }
+# The severity-level STIG components keep their published history (docs/catalog.md).
+STIG_LEVELS = {f"stig-build-{os}-{level}" for os in ("linux", "windows") for level in ("low", "medium", "high")}
 
 
 def _by_name(documents):
@@ -297,7 +309,7 @@ def test_every_component_from_the_spec_is_present():
     components = _by_name(managed_components(REGION))
     assert set(components) == COMPONENT_NAMES
     for name, builds in components.items():
-        assert 1 <= len(builds) <= 3, name
+        assert 1 <= len(builds) <= (11 if name in STIG_LEVELS else 3), name
         for build in builds:
             assert _arn_tail(build["arn"]).split("/")[1] == name
 
@@ -515,3 +527,101 @@ def test_documents_do_not_share_mutable_parts():
     components = managed_components(REGION)
     lists = [id(c["supportedOsVersions"]) for c in components] + [id(c["state"]) for c in components]
     assert len(lists) == len(set(lists))
+
+
+# --------------------------------------------------------------------------
+# entries from public evidence (docs/catalog.md), through the API
+# --------------------------------------------------------------------------
+
+AWS = f"arn:aws:imagebuilder:{REGION}:aws"
+
+
+def test_historic_versions_public_code_pins_are_kept():
+    images = {_arn_tail(i["arn"]) for i in managed_images(REGION)}
+    for tail in ("image/amazon-linux-2-x86/2019.11.21/1", "image/amazon-linux-2-x86/2020.5.27/1",
+                 "image/windows-server-2016-english-full-base-x86/2019.12.17/1",
+                 "image/ubuntu-server-20-lts-x86/2023.5.2/1", "image/amazon-linux-2-arm64/2024.12.17/1"):
+        assert tail in images, tail
+    components = {_arn_tail(c["arn"]) for c in managed_components(REGION)}
+    for tail in ("component/stig-build-linux-high/2.6.0/1", "component/stig-build-linux-high/2022.4.0/1",
+                 "component/stig-build-windows-high/1.5.0/1", "component/docker-ce-ubuntu/1.0.0/1",
+                 "component/update-linux/1.0.2/1", "component/aws-cli-version-2-linux/1.0.4/1",
+                 "component/nodejs-12-lts-linux/1.0.1/1", "component/powershell-windows/7.2.10/1"):
+        assert tail in components, tail
+    workflows = {_arn_tail(w["arn"]) for w in managed_workflows(REGION)}
+    for tail in ("workflow/build/build-image/1.0.0/1", "workflow/test/test-image/1.0.0/1",
+                 "workflow/build/build-image/1.0.3/1", "workflow/test/test-image/1.0.3/1"):
+        assert tail in workflows, tail
+
+
+def test_stig_level_components_share_the_published_history():
+    def versions(name):
+        return [c["version"] for c in managed_components(REGION) if c["name"] == name]
+
+    linux = versions("stig-build-linux-high")
+    assert linux[:7] == ["2.6.0", "3.4.3", "3.5.1", "3.6.0", "2022.2.1", "2022.3.2", "2022.4.0"]
+    assert versions("stig-build-linux-low") == versions("stig-build-linux-medium") == linux
+    assert versions("stig-build-windows-high")[:3] == ["1.4.0", "1.5.0", "2022.4.0"]
+    # the combined component (with a level parameter) is recent: no history before 2025
+    assert versions("stig-build-linux") == ["2025.2.0", "2025.3.0", "2025.4.0"]
+
+
+def test_get_image_historic_amazon_linux_2(ib):
+    image = ib.get_image(imageBuildVersionArn=f"{AWS}:image/amazon-linux-2-x86/2019.11.21/1")["image"]
+    assert image["arn"] == f"{AWS}:image/amazon-linux-2-x86/2019.11.21/1"
+    assert (image["name"], image["version"], image["platform"], image["osVersion"]) == \
+        ("Amazon Linux 2 x86", "2019.11.21/1", "Linux", "Amazon Linux 2")
+    assert image["dateCreated"].startswith("2019-11-21T")
+    assert image["state"] == {"status": "AVAILABLE"}
+    # the version ARN without a build resolves to the same build
+    again = ib.get_image(imageBuildVersionArn=f"{AWS}:image/amazon-linux-2-x86/2020.5.27")["image"]
+    assert again["arn"] == f"{AWS}:image/amazon-linux-2-x86/2020.5.27/1"
+
+
+def test_get_image_historic_windows_server_2016(ib):
+    arn = f"{AWS}:image/windows-server-2016-english-full-base-x86/2019.12.17/1"
+    image = ib.get_image(imageBuildVersionArn=arn)["image"]
+    assert image["arn"] == arn
+    assert (image["name"], image["platform"], image["osVersion"]) == \
+        ("Windows Server 2016 English Full Base x86", "Windows", "Microsoft Windows Server 2016")
+    # 2019.x.x (the AWS CLI list-image-recipes example) resolves to this build
+    older = ib.get_image(imageBuildVersionArn=f"{AWS}:image/windows-server-2016-english-full-base-x86/2019.x.x")
+    assert older["image"]["arn"] == arn
+
+
+def test_get_image_ubuntu_server_20(ib):
+    image = ib.get_image(imageBuildVersionArn=f"{AWS}:image/ubuntu-server-20-lts-x86/x.x.x")["image"]
+    assert image["arn"] == f"{AWS}:image/ubuntu-server-20-lts-x86/2023.5.2/1"
+    assert (image["name"], image["platform"], image["osVersion"], image["type"]) == \
+        ("Ubuntu Server 20 LTS x86", "Linux", "Ubuntu 20", "AMI")
+
+
+def test_get_component_stig_build_linux_high_2_6_0(ib):
+    component = ib.get_component(componentBuildVersionArn=f"{AWS}:component/stig-build-linux-high/2.6.0")["component"]
+    assert component["arn"] == f"{AWS}:component/stig-build-linux-high/2.6.0/1"
+    assert (component["name"], component["version"], component["platform"], component["owner"]) == \
+        ("stig-build-linux-high", "2.6.0", "Linux", "Amazon")
+    assert component["dateCreated"].startswith("2020-05-27T")
+
+
+def test_get_component_docker_ce_ubuntu(ib):
+    component = ib.get_component(componentBuildVersionArn=f"{AWS}:component/docker-ce-ubuntu/x.x.x")["component"]
+    assert component["arn"] == f"{AWS}:component/docker-ce-ubuntu/1.0.0/1"
+    assert (component["type"], component["platform"], component["supportedOsVersions"]) == ("BUILD", "Linux", ["Ubuntu"])
+    assert "docker-ce" in component["data"] and "apt-get" in component["data"]
+
+
+def test_docker_ce_ubuntu_fits_an_ubuntu_recipe(ib):
+    # the public pairing: docker-ce-ubuntu/1.0.0/1 on ubuntu-server-20-lts-x86
+    ib.create_image_recipe(name="docker-host", semanticVersion="1.0.0",
+                           parentImage=f"{AWS}:image/ubuntu-server-20-lts-x86/x.x.x",
+                           components=[{"componentArn": f"{AWS}:component/docker-ce-ubuntu/1.0.0/1"}])
+
+
+@pytest.mark.parametrize("tail, steps", [("build/build-image", 7), ("test/test-image", 4)])
+def test_get_workflow_1_0_0(ib, tail, steps):
+    workflow = ib.get_workflow(workflowBuildVersionArn=f"{AWS}:workflow/{tail}/1.0.0")["workflow"]
+    assert workflow["arn"] == f"{AWS}:workflow/{tail}/1.0.0/1"
+    assert (workflow["name"], workflow["version"], workflow["owner"]) == (tail.split("/")[1], "1.0.0", "Amazon")
+    # the step counts ListWorkflowExecutions reported for 1.0.0 (totalStepCount 7 and 4)
+    assert len(yaml.safe_load(workflow["data"])["steps"]) == steps
