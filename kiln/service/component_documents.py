@@ -71,11 +71,24 @@ def check_schema_version(doc: dict, fail: Fail) -> None:
     if "schemaVersion" not in doc:
         raise fail("The document is missing the required key 'schemaVersion'. The supported schemaVersion is 1.0.")
     version = doc["schemaVersion"]
-    # YAML reads `1.0` as a float and `"1.0"` as a string; both are accepted.
-    # `bool` is excluded because True == 1.0 in Python.
-    is_number = isinstance(version, float) and version == 1.0
-    if not (is_number or version == "1.0"):
-        raise fail(f"Unsupported schemaVersion '{version}'. The supported schemaVersion is 1.0.")
+    if not _is_one(version):
+        raise fail(f"Unsupported schemaVersion '{scalar_text(version)}'. The supported schemaVersion is 1.0.")
+
+
+def _is_one(version: Any) -> bool:
+    """schemaVersion 1.0 in any spelling the service takes: the YAML number `1.0`
+    or `1` (Terraform's yamlencode writes `1`) and the strings "1.0" and "1"
+    (CDK writes "1.0"). Booleans are not numbers here, though True == 1."""
+    if isinstance(version, bool):
+        return False
+    if isinstance(version, (int, float)):
+        return version == 1
+    if isinstance(version, str):
+        try:
+            return float(version) == 1 and version.strip() == version
+        except ValueError:
+            return False
+    return False
 
 
 def scalar_text(value: Any) -> str:

@@ -10,8 +10,8 @@ from kiln.protocol.stored import fragment
 from kiln.service import arns, operation, versioned
 from kiln.service.component_documents import parse_component_document
 from kiln.service.filters import compile_filters, group_by
-from kiln.service.resource import base_arn, check_dry_run, iso, not_found, parse_arn
-from kiln.service.versions import latest_version_references, parse_version
+from kiln.service.resource import check_dry_run, iso, not_found, parse_arn, references
+from kiln.service.versions import parse_version
 from kiln.store import Row
 
 TYPE = "component"
@@ -41,10 +41,10 @@ def create_component(ctx, request):
     data = read_document(request)
     document = parse_component_document(data)
     nodes = parse_version(request["semanticVersion"])
-    arn, build = versioned.new_build(ctx, TYPE, LABEL, request["name"], nodes, content_hash(request))
+    arn, build = versioned.new_build(ctx, TYPE, LABEL, request["name"], nodes, request["semanticVersion"], content_hash(request))
     check_dry_run(request)
     # `version` is M.m.p; the build number is only in the ARN (as GetComponent shows).
-    doc = {"arn": arn, "name": request["name"], "version": ".".join(map(str, nodes))}
+    doc = {"arn": arn, "name": request["name"], "version": arn.split("/")[-2]}
     for k in ("description", "changeDescription"):
         if k in request:
             doc[k] = request[k]
@@ -70,7 +70,7 @@ def create_component(ctx, request):
     return {
         "clientToken": request["clientToken"],
         "componentBuildVersionArn": arn,
-        "latestVersionReferences": latest_version_references(base_arn(arn), nodes),
+        "latestVersionReferences": references(arn),
     }
 
 
@@ -86,7 +86,7 @@ def resolve(ctx, arn: str, param: str) -> Row:
 @operation("GetComponent")
 def get_component(ctx, request):
     row = resolve(ctx, request["componentBuildVersionArn"], "componentBuildVersionArn")
-    return {"component": fragment(row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"component": fragment(row.stored_json()), "latestVersionReferences": references(row.arn)}
 
 
 @operation("DeleteComponent")
@@ -106,7 +106,7 @@ _FILTERS = {
     "status": lambda r: r.status,
     "supportedOsVersion": lambda r: r.doc.get("supportedOsVersions"),
     "type": lambda r: r.doc.get("type"),
-    "version": lambda r: f"{r.major}.{r.minor}.{r.patch}",
+    "version": lambda r: r.doc["version"],
 }
 
 

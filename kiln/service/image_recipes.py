@@ -6,8 +6,8 @@ import re
 from kiln.errors import InvalidParameterCombinationException, InvalidParameterValueException, invalid_value
 from kiln.protocol.stored import fragment
 from kiln.service import arns, components, operation, pagination, versioned
-from kiln.service.resource import already_exists, base_arn, check_dry_run, iso, not_found, parse_arn
-from kiln.service.versions import MAX_NODE, latest_version_references, wildcard
+from kiln.service.resource import already_exists, check_dry_run, iso, not_found, parse_arn, references
+from kiln.service.versions import MAX_NODE, wildcard
 from kiln.store import Row
 
 TYPE = "image-recipe"
@@ -118,11 +118,14 @@ _ENVELOPE = ("clientToken", "dryRun", "tags", "name", "semanticVersion")
 @operation("CreateImageRecipe")
 def create_image_recipe(ctx, request):
     key = arns.name_key(request["name"])
-    nodes = choose_version(ctx, TYPE, key, request["semanticVersion"])
-    version = ".".join(map(str, nodes))
+    text = request["semanticVersion"]
+    nodes = choose_version(ctx, TYPE, key, text)
+    existing = ctx.tx.latest(TYPE, key, *nodes)
+    if existing is not None:  # the same numbers, however spelled
+        raise already_exists(LABEL, existing.arn)
+    # Kept as written (`2019.12.03`), as the service's responses show; an auto-version is made of numbers.
+    version = text if "x" not in text else ".".join(map(str, nodes))
     arn = arns.make(ctx, TYPE, key, version)
-    if ctx.tx.get(arn) is not None:
-        raise already_exists(LABEL, arn)
     parent = resolve_parent(ctx, request["parentImage"])
     used = check_components(ctx, request.get("components") or [], parent.platform)
     check_dry_run(request)
@@ -147,7 +150,7 @@ def create_image_recipe(ctx, request):
     return {
         "clientToken": request["clientToken"],
         "imageRecipeArn": arn,
-        "latestVersionReferences": latest_version_references(base_arn(arn), nodes),
+        "latestVersionReferences": references(arn),
     }
 
 
@@ -163,7 +166,7 @@ def resolve(ctx, arn: str, param: str = "imageRecipeArn") -> Row:
 @operation("GetImageRecipe")
 def get_image_recipe(ctx, request):
     row = resolve(ctx, request["imageRecipeArn"])
-    return {"imageRecipe": fragment(row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"imageRecipe": fragment(row.stored_json()), "latestVersionReferences": references(row.arn)}
 
 
 @operation("DeleteImageRecipe")

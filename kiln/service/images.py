@@ -16,8 +16,7 @@ from kiln.errors import (
 from kiln.protocol.stored import fragment
 from kiln.service import arns, distribution_configurations, image_recipes, operation, versioned, workflows
 from kiln.service.filters import compile_filters, group_by
-from kiln.service.resource import base_arn, depended_on, iso, not_found, parse_arn
-from kiln.service.versions import latest_version_references
+from kiln.service.resource import depended_on, iso, not_found, parse_arn, references
 from kiln.store import Row
 
 TYPE = "image"
@@ -132,7 +131,7 @@ def create_image(ctx, request):
     return {
         "clientToken": request["clientToken"],
         "imageBuildVersionArn": arn,
-        "latestVersionReferences": latest_version_references(base_arn(arn), row.version),
+        "latestVersionReferences": references(arn),
     }
 
 
@@ -176,7 +175,7 @@ def resolve(ctx, arn: str, param: str = "imageBuildVersionArn") -> Row:
 @operation("GetImage")
 def get_image(ctx, request):
     row = resolve(ctx, request["imageBuildVersionArn"])
-    return {"image": fragment(row.stored_json()), "latestVersionReferences": latest_version_references(row.arn.rsplit("/", 2)[0], row.version)}
+    return {"image": fragment(row.stored_json()), "latestVersionReferences": references(row.arn)}
 
 
 _FILTERS = {
@@ -184,7 +183,7 @@ _FILTERS = {
     "osVersion": lambda r: r.doc.get("osVersion"),
     "platform": lambda r: r.doc.get("platform"),
     "type": lambda r: r.doc.get("type"),
-    "version": lambda r: f"{r.major}.{r.minor}.{r.patch}",
+    "version": lambda r: r.doc["version"].split("/")[0],
 }
 
 

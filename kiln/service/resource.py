@@ -12,6 +12,7 @@ from kiln.errors import (
     invalid_value,
 )
 from kiln.service import arns
+from kiln.service.versions import latest_version_references
 
 
 def iso(epoch: float) -> str:
@@ -51,6 +52,12 @@ def check_dry_run(request: dict) -> None:
     """Create* with dryRun: valid input answers DryRunOperationException and creates nothing."""
     if request.get("dryRun"):
         raise DryRunOperationException("The request would have succeeded, but the dryRun parameter was set.")
+
+
+def references(arn: str) -> dict:
+    """latestVersionReferences of a version or build ARN."""
+    parsed = arns.parse(arn)
+    return latest_version_references(base_arn(arn), parsed.version)
 
 
 def base_arn(full: str) -> str:

@@ -60,14 +60,14 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
     if parsed.owner != ctx.account:
         return None
     if parsed.build is not None:
-        return ctx.tx.get(canonical(parsed), parsed.kind)
+        return exact(ctx, parsed, parsed.kind)
     return ctx.tx.latest(parsed.kind, parsed.name, *nodes, status=status)
 
 
 def own(ctx, parsed: arns.Arn, kind: str, label: str, arn: str) -> Row:
     """One of the caller's own builds (or recipe versions), named exactly (no wildcards)."""
-    exact = parsed.owner == ctx.account and parsed.region == ctx.region and "x" not in parsed.version
-    row = ctx.tx.get(canonical(parsed), kind) if exact else None
+    named = parsed.owner == ctx.account and parsed.region == ctx.region and "x" not in parsed.version
+    row = exact(ctx, parsed, kind) if named else None
     if row is None:
         raise not_found(label, arn)
     return row
@@ -83,19 +83,38 @@ def delete_own(ctx, parsed: arns.Arn, kind: str, label: str, arn: str) -> str:
     return row.arn
 
 
+def exact(ctx, parsed: arns.Arn, kind: str) -> Row | None:
+    """The row of a build or version ARN without wildcards. The version is kept as
+    spelled at creation (`2019.12.03`); a spelling without leading zeros also finds
+    it (stores written before kiln kept the spelling hold that form)."""
+    arn = parsed.version_arn if parsed.build is None else f"{parsed.version_arn}/{parsed.build}"
+    row = ctx.tx.get(arn, kind)
+    if row is not None:
+        return row
+    normal = canonical(parsed)
+    return ctx.tx.get(normal, kind) if normal != arn else None
+
+
 def canonical(parsed: arns.Arn) -> str:
-    """A build or version ARN as stored (leading zeros in version nodes are normalised)."""
+    """A build or version ARN with leading zeros dropped from its version nodes."""
     version = ".".join(str(int(n)) for n in parsed.version.split("."))
     arn = f"arn:{parsed.partition}:imagebuilder:{parsed.region}:{parsed.owner}:{parsed.kind}/{parsed.name}/{version}"
     return arn if parsed.build is None else f"{arn}/{parsed.build}"
 
 
-def new_build(ctx, kind: str, label: str, name: str, nodes: tuple[int, int, int], content_hash: str) -> tuple[str, int]:
+def spelling(row: Row | None, text: str) -> str:
+    """The version text a new build or version gets: that of an existing version with
+    the same numbers (so `1.0.01` adds to `1.0.1`), else the text as the caller wrote it."""
+    return arns.parse(row.arn).version if row is not None else text
+
+
+def new_build(ctx, kind: str, label: str, name: str, nodes: tuple[int, int, int], text: str,
+              content_hash: str) -> tuple[str, int]:
     """The ARN and number of a new build of name/version. Same content as the newest
     build of that version is refused; different content makes the next build."""
     key = arns.name_key(name)
     latest = ctx.tx.latest(kind, key, *nodes)
-    version = ".".join(map(str, nodes))
+    version = spelling(latest, text)
     if latest is not None and latest.content_hash == content_hash:
         raise already_exists(label, latest.arn)
     build = ctx.tx.next_number(f"{kind}/{key}/{version}")
@@ -146,5 +165,5 @@ def version_doc(row: Row) -> dict:
     """A build document seen at version level: version ARN, version M.m.p."""
     doc = dict(row.doc)
     doc["arn"] = row.arn.rsplit("/", 1)[0]
-    doc["version"] = f"{row.major}.{row.minor}.{row.patch}"
+    doc["version"] = doc["arn"].rsplit("/", 1)[1]
     return doc

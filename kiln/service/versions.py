@@ -14,7 +14,7 @@ def parse_version(text: str, param: str = "semanticVersion") -> tuple[int, int, 
     nodes = tuple(int(p) for p in parts)
     if any(n > MAX_NODE for n in nodes):
         raise out_of_bounds(text)
-    return nodes  # leading zeros are normalised away (docs/versions.md)
+    return nodes  # numbers for order and matching; the ARN keeps the text as written (docs/behaviour.md)
 
 
 def out_of_bounds(text: str) -> InvalidVersionNumberException:
@@ -62,13 +62,13 @@ def matches(nodes: tuple, candidate: tuple) -> bool:
     return all(n is None or n == c for n, c in zip(nodes, candidate))
 
 
-def latest_version_references(base: str, version: tuple[int, int, int]) -> dict:
-    """The four wildcard references Create/Get return, from the resource's own M.m.p.
-    `base` is the ARN up to and including the name segment."""
-    major, minor, patch = version
+def latest_version_references(base: str, version: str) -> dict:
+    """The four wildcard references Create/Get return, from the resource's own M.m.p
+    as spelled in its ARN. `base` is the ARN up to and including the name segment."""
+    major, minor, _ = version.split(".")
     return {
         "latestVersionArn": f"{base}/x.x.x",
         "latestMajorVersionArn": f"{base}/{major}.x.x",
         "latestMinorVersionArn": f"{base}/{major}.{minor}.x",
-        "latestPatchVersionArn": f"{base}/{major}.{minor}.{patch}",
+        "latestPatchVersionArn": f"{base}/{version}",
     }

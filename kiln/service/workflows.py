@@ -6,8 +6,8 @@ from kiln.protocol.stored import fragment
 from kiln.service import arns, operation, versioned
 from kiln.service.components import content_hash, read_document
 from kiln.service.filters import compile_filters, group_by
-from kiln.service.resource import base_arn, check_dry_run, iso, not_found, parse_arn
-from kiln.service.versions import latest_version_references, parse_version
+from kiln.service.resource import check_dry_run, iso, not_found, parse_arn, references
+from kiln.service.versions import parse_version
 from kiln.service.workflow_documents import parse_workflow_document
 from kiln.store import Row
 
@@ -25,10 +25,10 @@ def create_workflow(ctx, request):
     document = parse_workflow_document(data, request["type"])
     nodes = parse_version(request["semanticVersion"])
     kind = kind_of(request["type"])
-    arn, build = versioned.new_build(ctx, kind, LABEL, request["name"], nodes, content_hash(request))
+    arn, build = versioned.new_build(ctx, kind, LABEL, request["name"], nodes, request["semanticVersion"], content_hash(request))
     check_dry_run(request)
     # `version` is M.m.p; the build number is only in the ARN (as GetComponent shows).
-    doc = {"arn": arn, "name": request["name"], "version": ".".join(map(str, nodes))}
+    doc = {"arn": arn, "name": request["name"], "version": arn.split("/")[-2]}
     for k in ("description", "changeDescription"):
         if k in request:
             doc[k] = request[k]
@@ -49,7 +49,7 @@ def create_workflow(ctx, request):
     return {
         "clientToken": request["clientToken"],
         "workflowBuildVersionArn": arn,
-        "latestVersionReferences": latest_version_references(base_arn(arn), nodes),
+        "latestVersionReferences": references(arn),
     }
 
 
@@ -65,7 +65,7 @@ def resolve(ctx, arn: str, param: str) -> Row:
 @operation("GetWorkflow")
 def get_workflow(ctx, request):
     row = resolve(ctx, request["workflowBuildVersionArn"], "workflowBuildVersionArn")
-    return {"workflow": fragment(row.stored_json()), "latestVersionReferences": latest_version_references(base_arn(row.arn), row.version)}
+    return {"workflow": fragment(row.stored_json()), "latestVersionReferences": references(row.arn)}
 
 
 @operation("DeleteWorkflow")
@@ -79,7 +79,7 @@ def delete_workflow(ctx, request):
 
 _FILTERS = {
     "name": lambda r: r.doc.get("name"),
-    "version": lambda r: f"{r.major}.{r.minor}.{r.patch}",
+    "version": lambda r: r.doc["version"],
     "description": lambda r: r.doc.get("description"),
     "type": lambda r: r.doc.get("type"),
 }

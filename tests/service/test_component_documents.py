@@ -247,7 +247,8 @@ def test_missing_schema_version():
                    "The document is missing the required key 'schemaVersion'. The supported schemaVersion is 1.0.")
 
 
-@pytest.mark.parametrize("version, shown", [("2.0", "2.0"), ("1", "1"), ("'1.1'", "1.1"), ("true", "True")])
+@pytest.mark.parametrize("version, shown", [("2.0", "2.0"), ("2", "2"), ("'1.1'", "1.1"), ("true", "true"),
+                                            ("'one'", "one"), ("0.1", "0.1")])
 def test_unsupported_schema_version(version, shown):
     expect_invalid(f"schemaVersion: {version}\nphases: []\n",
                    f"Unsupported schemaVersion '{shown}'. The supported schemaVersion is 1.0.")

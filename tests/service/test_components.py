@@ -133,21 +133,27 @@ def test_create_component_names_collide_after_normalising(ib):
         _create(ib, "hello_world")
 
 
-def test_create_component_leading_zeros_are_normalised(ib):
+def test_create_component_version_kept_as_written(ib):
+    # AWS keeps the spelling: the AWS CLI's create-component / list-component-build-versions
+    # examples (aws-cli awscli/examples/imagebuilder) show .../myexamplecomponent/2019.12.02/1.
     r = ib.create_component(name="dated", semanticVersion="2021.01.01", platform="Linux", data=BUILD_COMPONENT_YAML)
-    assert r["componentBuildVersionArn"] == f"{ARN}/dated/2021.1.1/1"
-    assert r["latestVersionReferences"]["latestPatchVersionArn"] == f"{ARN}/dated/2021.1.1"
-    assert _get(ib, f"{ARN}/dated/2021.1.1/1")["version"] == "2021.1.1"
-    with raises("ResourceAlreadyExistsException", f"The following resource 'Component' already exists: '{ARN}/dated/2021.1.1/1'."):
-        ib.create_component(name="dated", semanticVersion="2021.1.01", platform="Linux", data=BUILD_COMPONENT_YAML)
+    assert r["componentBuildVersionArn"] == f"{ARN}/dated/2021.01.01/1"
+    assert r["latestVersionReferences"] == _references(f"{ARN}/dated", "2021", "01", "01")
+    assert _get(ib, f"{ARN}/dated/2021.01.01/1")["version"] == "2021.01.01"
+    assert _get(ib, f"{ARN}/dated/2021.01.01")["arn"] == f"{ARN}/dated/2021.01.01/1"
+    listed = ib.list_components(filters=[{"name": "version", "values": ["2021.01.01"]}])["componentVersionList"]
+    assert [c["arn"] for c in listed] == [f"{ARN}/dated/2021.01.01"]
 
 
-def test_create_component_leading_zero_major_is_normalised(ib):
-    assert _create(ib, version="01.0.0") == f"{ARN}/hello/1.0.0/1"
-    assert _get(ib, f"{ARN}/hello/1.0.0")["version"] == "1.0.0"
+def test_create_component_same_numbers_spelled_otherwise_is_the_same_version(ib):
+    _create(ib, "dated", "2021.01.01")
+    with raises("ResourceAlreadyExistsException", f"The following resource 'Component' already exists: '{ARN}/dated/2021.01.01/1'."):
+        _create(ib, "dated", "2021.1.01")
+    other = BUILD_COMPONENT_YAML.replace("Hello", "Hi") if "Hello" in BUILD_COMPONENT_YAML else BUILD_COMPONENT_YAML + "\n"
+    assert _create(ib, "dated", "2021.1.1", data=other) == f"{ARN}/dated/2021.01.01/2"
 
 
-def test_get_component_leading_zero_arn_finds_the_normalised_build(ib):
+def test_get_component_leading_zero_arn_finds_a_build_written_without(ib):
     _create(ib, version="1.2.0")
     assert _get(ib, f"{ARN}/hello/01.2.0/1")["arn"] == f"{ARN}/hello/1.2.0/1"
 
