@@ -1,8 +1,20 @@
 """mock_imagebuilder(): boto3's Image Builder calls answered in-process, no socket.
 
-A botocore `before-send` handler, registered once for every session created
-after `import kiln.mock`, hands each imagebuilder request to the same core the
-server uses. It does nothing unless a mock is active.
+While a mock is active, botocore's `Endpoint._send` (the one place every client
+hands a signed request to the network) is replaced, on the class, by a function
+that hands each Image Builder request to the same core the server uses; other
+services' requests go on to the network as before. When the last mock stops, the
+original is put back.
+
+Why there and not a `before-send` event handler: a handler only reaches the
+sessions it was registered on, so a client made before kiln was imported (or
+before the mock started, from `boto3.session.Session()`,
+`botocore.session.get_session()`, ...) would send its requests to real AWS with
+whatever real credentials it found. Every client, however and whenever it was
+made, sends through `Endpoint._send`, and everything botocore does before it
+(parameter validation, serialization, signing, retries) and after it (parsing,
+errors, waiters) stays exactly as against AWS. (`BaseClient._make_api_call` would
+skip all that.)
 """
 from __future__ import annotations
 
@@ -13,15 +25,17 @@ import threading
 from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse
-from botocore.handlers import BUILTIN_HANDLERS
+from botocore.endpoint import Endpoint
 
 from kiln.config import parse_build_timing
 from kiln.core import Kiln, Request
 from kiln.store import Store
 
-_EVENT = "before-send.imagebuilder"
+_PREFIX = "imagebuilder"  # the model's endpointPrefix, which each client's Endpoint carries
 _active: list[Kiln] = []
 _lock = threading.Lock()
+_next_send = Endpoint._send  # what kiln's replacement calls for everything not Image Builder
+_installed = False  # whether Endpoint._send is kiln's
 
 
 class _RawBody(io.BytesIO):
@@ -29,10 +43,7 @@ class _RawBody(io.BytesIO):
         yield self.getvalue()
 
 
-def _before_send(request, **_kwargs):
-    if not _active:
-        return None
-    kiln = _active[-1]
+def _answer(kiln: Kiln, request) -> AWSResponse:
     url = urlsplit(request.url)
     body = request.body or b""
     if hasattr(body, "read"):
@@ -44,14 +55,33 @@ def _before_send(request, **_kwargs):
     return AWSResponse(request.url, response.status, response.headers, _RawBody(response.body))
 
 
-BUILTIN_HANDLERS.append((_EVENT, _before_send))
-try:  # boto3's default session may exist already (boto3.client(...) was called before)
-    import boto3
+def _send(endpoint, request):
+    if getattr(endpoint, "_endpoint_prefix", None) == _PREFIX:
+        active = _active
+        if active:
+            return _answer(active[-1], request)
+    return _next_send(endpoint, request)
 
-    if boto3.DEFAULT_SESSION is not None:
-        boto3.DEFAULT_SESSION.events.register(_EVENT, _before_send)
-except ImportError:  # botocore without boto3
-    pass
+
+def _intercept() -> None:
+    """Route every client's Image Builder requests to the newest active kiln (under _lock)."""
+    global _next_send, _installed
+    if not _installed:
+        _next_send = Endpoint._send
+        Endpoint._send = _send
+        _installed = True
+
+
+def _release() -> None:
+    """Put botocore back once no mock is active (under _lock). A request still on its way
+    through kiln's function finds no active kiln and goes on as it would have."""
+    global _installed
+    # If something patched Endpoint._send after kiln, that patch stays and still calls kiln's
+    # function, which stays installed (and passes everything on while no mock is active).
+    if not _active and _installed and Endpoint._send is _send:
+        Endpoint._send = _next_send
+        _installed = False
+
 
 _FAKE_ENV = {"AWS_ACCESS_KEY_ID": "123456789012", "AWS_SECRET_ACCESS_KEY": "kiln", "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -85,12 +115,14 @@ class mock_imagebuilder:
             os.environ.setdefault(k, v)
         with _lock:
             _active.append(self.kiln)
+            _intercept()
         return self.kiln
 
     def stop(self) -> None:
         with _lock:
             if self.kiln in _active:
                 _active.remove(self.kiln)
+            _release()
         for k, v in self._env.items():
             if v is None:
                 os.environ.pop(k, None)
