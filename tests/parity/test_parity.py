@@ -1,0 +1,120 @@
+"""Replay AWS's published Image Builder examples against kiln and hold the differences exact.
+
+Each file in cases/ is one published request/response pair with its source. The test creates
+what the example implies (`setup`), sends the example's request through boto3 to the
+in-process mock, and compares kiln's raw JSON body with the published one (compare.py says
+how). The differences found must be exactly those listed for the case in
+known_differences.yaml: a new one fails, and so does a listed one that no longer occurs.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+
+import boto3
+import pytest
+import yaml
+from botocore import xform_name
+from botocore.exceptions import ClientError
+
+import kiln
+from kiln import admin
+
+from .compare import Comparer, Difference
+
+HERE = pathlib.Path(__file__).parent
+CASES = sorted((HERE / "cases").glob("*.yaml"))
+KNOWN = yaml.safe_load((HERE / "known_differences.yaml").read_text()) or []
+
+
+def _load(path: pathlib.Path) -> dict:
+    case = yaml.safe_load(path.read_text())
+    case["id"] = path.stem
+    return case
+
+
+def _known_for(case_id: str) -> set[tuple[str, str]]:
+    return {(k["path"], k["kind"]) for k in KNOWN if k["case"] == case_id}
+
+
+def _client(case: dict):
+    return boto3.client("imagebuilder", region_name=case.get("region", "us-west-2"),
+                        aws_access_key_id=str(case.get("account", "123456789012")),
+                        aws_secret_access_key="kiln")
+
+
+def _call(client, operation: str, params: dict):
+    captured = {}
+
+    def keep(http_response, **_):
+        captured["body"] = http_response.content
+
+    event = f"after-call.imagebuilder.{operation}"
+    client.meta.events.register(event, keep)
+    try:
+        getattr(client, xform_name(operation))(**(params or {}))
+    finally:
+        client.meta.events.unregister(event, keep)
+    return json.loads(captured["body"] or b"{}")
+
+
+def _run_setup(k, client, steps) -> None:
+    for step in steps or []:
+        if "admin" in step:
+            if step["admin"] == "plan_failure":
+                admin.plan_failure(k, step["state"], step["reason"])
+            elif step["admin"] == "advance_builds":
+                admin.advance_builds(k, step.get("imageBuildVersionArn"), step.get("toEnd", False))
+            else:
+                raise ValueError(f"unknown admin step {step['admin']!r}")
+        else:
+            _call(client, step["call"], step.get("params"))
+
+
+def replay(case: dict):
+    with kiln.mock_imagebuilder(build_timing=case.get("build_timing", "immediate")) as k:
+        client = _client(case)
+        _run_setup(k, client, case.get("setup"))
+        shape = client.meta.service_model.operation_model(case["operation"]).output_shape
+        try:
+            body = _call(client, case["operation"], case.get("request"))
+        except ClientError as e:  # AWS answered the example; kiln refused it
+            err = e.response.get("Error", {})
+            return [Difference("$", "error", f"kiln refused: {err.get('Code')}: {err.get('Message')}")], err
+    comparer = Comparer(case["date"], case.get("abridged", False), case.get("ignore_values"))
+    return comparer.compare(case["response"], body, shape), body
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_published_example(path):
+    case = _load(path)
+    for field in ("source", "date", "operation", "response"):
+        assert field in case, f"{path.name} lacks {field!r}"
+    if case.get("pending"):
+        pytest.skip(case["pending"])
+    diffs, body = replay(case)
+    found = {d.key() for d in diffs}
+    known = _known_for(case["id"])
+    new = [d for d in diffs if d.key() not in known]
+    gone = sorted(known - found)
+    msg = []
+    if new:
+        msg.append("new differences from AWS's published response (fix kiln, or list them in known_differences.yaml):")
+        msg += [f"  {d.path} [{d.kind}] {d.detail}" for d in new]
+    if gone:
+        msg.append("listed in known_differences.yaml but no longer found (remove them):")
+        msg += [f"  {p} [{kind}]" for p, kind in gone]
+    if msg:
+        msg.append("kiln answered: " + json.dumps(body, sort_keys=True)[:2000])
+    assert not msg, "\n".join(msg)
+
+
+def test_known_differences_name_real_cases():
+    ids = {p.stem for p in CASES}
+    pending = {p.stem for p in CASES if _load(p).get("pending")}
+    for entry in KNOWN:
+        assert {"case", "path", "kind", "reason"} <= entry.keys(), entry
+        assert entry["case"] in ids, f"known difference for unknown case {entry['case']!r}"
+        assert entry["case"] not in pending, f"known difference for pending case {entry['case']!r}"
+    keys = [(e["case"], e["path"], e["kind"]) for e in KNOWN]
+    assert len(keys) == len(set(keys)), "duplicate entries in known_differences.yaml"
