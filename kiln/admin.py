@@ -7,7 +7,6 @@ from kiln.engine.timeline import IN_PROGRESS, LIFECYCLE
 from kiln.protocol.spec import operations
 from kiln.service import HANDLERS
 from kiln.store.repository import Tx
-from kiln.store.schema import resources
 
 FAILABLE = tuple(s for s in LIFECYCLE if s != "AVAILABLE")
 
@@ -21,9 +20,8 @@ def health(kiln) -> dict:
 
 
 def reset(kiln) -> dict:
-    """Empty the store and put the clock back to the real time."""
+    """Empty the store and put the clock back to the real time (Store.reset does both)."""
     kiln.store.reset()
-    kiln.clock.reset()
     return {"reset": True}
 
 
@@ -36,8 +34,12 @@ def operation_status() -> dict:
 
 
 def advance_clock(kiln, seconds: float) -> dict:
+    """Move the deployment's clock (every process and replica on the store sees it)
+    and apply what fell due on the way, each piece at its own moment."""
     kiln.clock.advance(seconds)
-    return {"now": kiln.clock.now()}
+    now = kiln.clock.now()
+    kiln.engine.run(now)
+    return {"now": now}
 
 
 def advance_builds(kiln, image_arn: str | None = None, to_end: bool = False) -> dict:
@@ -47,10 +49,7 @@ def advance_builds(kiln, image_arn: str | None = None, to_end: bool = False) -> 
     result: dict[str, str] = {}
 
     def run(tx: Tx):
-        where = [resources.c.type == "image", resources.c.status.in_(IN_PROGRESS)]
-        if image_arn:
-            where.append(resources.c.arn == image_arn)
-        for scoped, row in tx.across_accounts(*where):
+        for scoped, row in tx.everywhere("image", arn=image_arn or None, statuses=IN_PROGRESS):
             while True:
                 timeline.make_due(row, now)
                 timeline.apply(row, now)
@@ -77,7 +76,7 @@ def plan_failure(kiln, state: str, reason: str, image_arn: str | None = None,
         if image_arn is None:
             tx.plan_fault(state, reason, account, region)
             return {"planned": "next build", "state": state}
-        found = tx.across_accounts(resources.c.type == "image", resources.c.arn == image_arn)
+        found = tx.everywhere("image", arn=image_arn)
         if not found:
             raise AdminError(f"No image has the ARN '{image_arn}'.")
         scoped, row = found[0]

@@ -2,11 +2,14 @@
 
 At CreateImage the whole build is planned: the states it will visit, when each is
 due, where it fails (if an admin planned a failure) and what it produces when it
-completes. Reading applies whatever is due. No thread watches time pass, restarts
-lose nothing, and replicas sharing one database compute the same result.
+completes. The due-work engine (due.py) applies each state change when it falls
+due, through the handler registered below for rows of type "image". No thread
+watches time pass, restarts lose nothing, and replicas sharing one database
+compute the same result.
 """
 from __future__ import annotations
 
+from kiln.engine.due import DueEngine, when_due
 from kiln.store import Row, Store
 
 IN_PROGRESS = ("PENDING", "CREATING", "BUILDING", "TESTING", "DISTRIBUTING", "INTEGRATING")
@@ -102,7 +105,16 @@ def make_due(row: Row, now: float) -> None:
         row.next_due = step[1]
 
 
+@when_due("image")
+def image_due(ctx, row: Row) -> None:
+    """An image build's next state fell due at ctx.now: apply it (and any other
+    state due at that same moment)."""
+    apply(row, ctx.now)
+    if row.timeline is None or row.status in TERMINAL:
+        row.next_due = None  # nothing more will happen to it
+
+
 def advance_due(store: Store, now: float) -> None:
-    """Apply every transition that is due, across all accounts, before serving a request."""
-    if store.has_due(now):
-        store.apply_due(now, apply)
+    """Apply every piece of due work before serving a request (kiln/core.py keeps one
+    DueEngine; this is for scripts that have only a store, e.g. bench/)."""
+    DueEngine(store).catch_up(now)

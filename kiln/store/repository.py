@@ -5,7 +5,6 @@ SQLite (default, WAL) and PostgreSQL share this code; the few dialect difference
 """
 from __future__ import annotations
 
-import functools
 import os
 import secrets
 import threading
@@ -18,9 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from kiln.store import schema
+from kiln.store import wal_index
 from kiln.store.document_cache import DocumentCache
+from kiln.store.schema_version import open_schema
 from kiln.store.snapshot_reader import SnapshotReader
+from kiln.store.wal_index import HEADER_BYTES
 from kiln.store.schema import counters, faults, idempotency, references, resources, settings
 
 MAX_NODE = 2**30 - 1  # a semantic-version node's maximum, per the model docs
@@ -111,38 +112,14 @@ def _name_range(name_key: str):
     return (resources.c.sort_key >= name_key + " ", resources.c.sort_key < name_key + "!")
 
 
-# Each type's document is filtered by its API shape when written, so that Gets can
-# serve the stored text as it is (kiln.protocol.stored). Types not listed here
-# (image versions, whose rows also keep tags) are stored unfiltered and always
-# go through the serializer.
-_SHAPE_OF = {"image": "Image", "component": "Component", "image-recipe": "ImageRecipe",
-             "infrastructure-configuration": "InfrastructureConfiguration",
-             "distribution-configuration": "DistributionConfiguration",
-             "workflow/build": "Workflow", "workflow/test": "Workflow", "workflow/distribution": "Workflow"}
-
-
-def _in_shape(row) -> str:
-    shape = _SHAPE_OF.get(row.type)
-    if shape is None:
-        return row.stored_json()
-    return orjson.dumps(_shape_filter(shape)(row.doc)).decode()
-
-
-@functools.lru_cache(maxsize=None)
-def _shape_filter(shape_name: str):
-    # By name: botocore builds a new Shape object on every shape_for() call.
-    from kiln.protocol.serializer import filter_for
-    from kiln.protocol.spec import service_model
-    return filter_for(service_model().shape_for(shape_name))
-
-
 class Tx:
     """One request's view of the store, scoped to the caller's account and region."""
 
-    def __init__(self, conn: Connection, account: str, region: str):
+    def __init__(self, conn: Connection, account: str, region: str, shape=None):
         self.conn = conn
         self.account = account
         self.region = region
+        self.shape = shape  # Store.shape: the document filter of a row type, or None
 
     def _scope(self, table):
         return sa.and_(table.c.account == self.account, table.c.region == self.region)
@@ -184,9 +161,17 @@ class Tx:
             name=row.name, major=row.major, minor=row.minor, patch=row.patch, build=row.build,
             sort_key=row.sort_key or sort_key(row.name_key, row.major, row.minor, row.patch, row.build),
             status=row.status, created=row.created, content_hash=row.content_hash,
-            doc=_in_shape(row), next_due=row.next_due,
+            doc=self._stored_doc(row), next_due=row.next_due,
             timeline=orjson.dumps(row.timeline).decode() if row.timeline is not None else None,
         )
+
+    def _stored_doc(self, row: Row) -> str:
+        """The document as stored: filtered by the shape the layer above gives for its
+        type (so Gets can serve the stored text as it is), else as it is."""
+        keep = self.shape(row.type) if self.shape is not None else None
+        if keep is None:
+            return row.stored_json()
+        return orjson.dumps(keep(row.doc)).decode()
 
     def _matching(self, type_: str, name_key: str, major, minor, patch, status):
         q = sa.select(*_COLUMNS).where(
@@ -270,10 +255,20 @@ class Tx:
         )
 
     def across_accounts(self, *conditions) -> list[tuple["Tx", Row]]:
-        """Rows matching `conditions` in every account and region (the engine and
-        kiln's admin routes act across accounts), each with a Tx scoped to its own."""
+        """Rows matching `conditions` in every account and region (kiln's admin routes
+        act across accounts), each with a Tx scoped to its own."""
         q = sa.select(resources.c.account, resources.c.region, *_COLUMNS).where(*conditions)
-        return [(Tx(self.conn, r[0], r[1]), _row(r[2:])) for r in self.conn.execute(q).all()]
+        return [(Tx(self.conn, r[0], r[1], self.shape), _row(r[2:])) for r in self.conn.execute(q).all()]
+
+    def everywhere(self, type_: str, arn: str | None = None, statuses=None) -> list[tuple["Tx", Row]]:
+        """Rows of one type in every account and region (one ARN's, and only in
+        `statuses`, when given), each with a Tx scoped to its own account and region."""
+        where = [resources.c.type == type_]
+        if arn is not None:
+            where.append(resources.c.arn == arn)
+        if statuses is not None:
+            where.append(resources.c.status.in_(tuple(statuses)))
+        return self.across_accounts(*where)
 
     # -- faults (admin) --------------------------------------------------
     def plan_fault(self, state: str, reason: str, account: str | None, region: str | None) -> None:
@@ -296,36 +291,46 @@ class Tx:
         return None
 
 
-# Per-type hooks run after the engine changes a row (e.g. to keep an image's
-# version summary in step); registered by the service modules.
-ROW_HOOKS: dict = {}
-
-
-def on_engine_change(type_: str):
-    def register(fn):
-        ROW_HOOKS[type_] = fn
-        return fn
-
-    return register
-
-
 DOCUMENT_CACHE_BYTES = 64 << 20
-# The earliest due transition. "IS NOT NULL" lets the index seek past the rows
+# The earliest due piece of work. "IS NOT NULL" lets the index seek past the rows
 # with nothing due (every finished build) instead of stepping over them.
 _EARLIEST_DUE = "SELECT next_due FROM resources WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
+# The deployment's clock (kiln/engine/clock.py): a settings row every process reads.
+CLOCK_KEY = "clock"
+_CLOCK_SQL = "SELECT value FROM settings WHERE key = {p}"
+
+
+def _clock_text(offset: float, frozen: float | None) -> str:
+    return orjson.dumps({"offset": offset, "frozen": frozen}).decode()
+
+
+def _clock_state(text: str | None) -> tuple[float, float | None]:
+    if not text:
+        return 0.0, None
+    value = orjson.loads(text)
+    return float(value["offset"]), value["frozen"]
 
 
 class Store:
-    def __init__(self, url: str, document_cache_bytes: int = DOCUMENT_CACHE_BYTES):
+    """`shape(type)`: the function that filters a document of that row type to its
+    API shape before it is written (or None: stored as it is). Given by the layer
+    above (kiln/core.py), so the store knows nothing of the API model."""
+
+    def __init__(self, url: str, document_cache_bytes: int = DOCUMENT_CACHE_BYTES, shape=None):
         self.url = url
         self.engine = _engine(url)
+        self.shape = shape
         self._local = threading.local()  # SQLite: each thread's read connection
         self.dialect = self.engine.dialect.name
-        schema.metadata.create_all(self.engine)
+        self._memory = self.dialect == "sqlite" and self.engine.url.database in (None, "", ":memory:")
+        open_schema(self.engine)
         self.secret = self._setting("pagination_secret", lambda: secrets.token_hex(32))
+        self._setting(CLOCK_KEY, lambda: _clock_text(0.0, None))
         self._due_cache: tuple[float | None, float] | None = None
+        self._clock_cache: tuple[bytes | None, tuple[float, float | None]] | None = None
         self._pin = None
         self._snapshots: SnapshotReader | None = None
+        self._wal_header = None
         self.documents = self._document_cache(document_cache_bytes)
 
     def _document_cache(self, max_bytes: int) -> DocumentCache | None:
@@ -341,6 +346,7 @@ class Store:
         self._pin.cursor().execute("SELECT count(*) FROM sqlite_master").fetchall()
         try:
             cache = DocumentCache(path + "-shm", max(max_bytes, 0))
+            self._wal_header = wal_index.header(path + "-shm")
         except OSError:  # no -shm (not in WAL mode): read without a cache
             return None
         self._snapshots = SnapshotReader(self._pin.driver_connection)
@@ -448,25 +454,105 @@ class Store:
         self._due_cache = (earliest, time.monotonic())
         return earliest is not None and earliest <= now
 
-    def apply_due(self, now: float, apply) -> None:
-        """Apply due build transitions to every due row, across accounts, in one write transaction."""
+    def earliest_due(self) -> float | None:
+        """When the earliest piece of due work is due (None: nothing is), asked now."""
+        if self.dialect == "sqlite":
+            row = self._reader().connection.driver_connection.execute(_EARLIEST_DUE).fetchone()
+            earliest = row[0] if row else None
+        else:
+            with self.engine.connect() as conn:
+                earliest = conn.exec_driver_sql(_EARLIEST_DUE).scalar()
+                conn.rollback()
+        self._due_cache = (earliest, time.monotonic())
+        return earliest
+
+    def apply_next_due(self, until: float, apply) -> bool:
+        """Claim the row with the earliest `next_due` not after `until` and call
+        apply(tx, row), with tx scoped to the row's own account and region, then save
+        the row; all in one write transaction of its own. False when no row was claimed.
+
+        Exactly once across processes: on SQLite the write transaction holds the
+        database's write lock from its start (BEGIN IMMEDIATE), so the row is chosen
+        after any other process's change to it committed. On PostgreSQL the row is
+        locked (FOR UPDATE); a row another replica is applying is skipped (SKIP
+        LOCKED), and one it changed after this transaction began fails the
+        transaction (REPEATABLE READ), which then runs again."""
+        q = (sa.select(resources.c.account, resources.c.region, *_COLUMNS)
+             .where(resources.c.next_due.is_not(None), resources.c.next_due <= until)
+             .order_by(resources.c.next_due).limit(1))
+        if self.dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+
+        def run(tx: Tx) -> bool:
+            r = tx.conn.execute(q).first()
+            if r is None:
+                return False
+            scoped, row = Tx(tx.conn, r[0], r[1], self.shape), _row(r[2:])
+            apply(scoped, row)
+            scoped.save(row)
+            return True
+
+        return self.run(run, "", "", write=True)
+
+    # -- the deployment's clock ------------------------------------------
+    def clock_state(self) -> tuple[float, float | None]:
+        """(offset from the real time, frozen time or None), as stored. Asked on every
+        request, so kept: on a SQLite file until the wal-index header shows a commit
+        (by any process); in memory until this store changes it (nothing else can);
+        on PostgreSQL it is read each time (one small row)."""
+        cached = self._clock_cache
+        header = self._wal_header
+        if header is not None:
+            mark = header[:HEADER_BYTES]
+            if cached is not None and cached[0] == mark:
+                return cached[1]
+            state = self._read_clock()
+            self._clock_cache = (mark, state)  # the mark taken before the read: a commit meanwhile re-reads
+            return state
+        if self._memory:
+            if cached is None:
+                cached = self._clock_cache = (None, self._read_clock())
+            return cached[1]
+        return self._read_clock()
+
+    def _read_clock(self) -> tuple[float, float | None]:
+        if self.dialect == "sqlite":
+            sql = _CLOCK_SQL.format(p="?")
+            row = self._reader().connection.driver_connection.execute(sql, (CLOCK_KEY,)).fetchone()
+        else:
+            with self.engine.connect() as conn:
+                row = conn.exec_driver_sql(_CLOCK_SQL.format(p="%s"), (CLOCK_KEY,)).fetchone()
+                conn.rollback()
+        return _clock_state(row[0] if row else None)
+
+    def change_clock(self, change) -> tuple[float, float | None]:
+        """Set the clock to change(offset, frozen) -> (offset, frozen), in one write
+        transaction (two processes changing it at once both count)."""
 
         def run(tx: Tx):
-            for scoped, row in tx.across_accounts(resources.c.next_due <= now):
-                if apply(row, now):
-                    scoped.save(row)
-                    hook = ROW_HOOKS.get(row.type)
-                    if hook:
-                        hook(scoped, row)
+            where = settings.c.key == CLOCK_KEY
+            r = tx.conn.execute(sa.select(settings.c.value).where(where)).first()
+            state = change(*_clock_state(r[0] if r else None))
+            if r is None:
+                tx.conn.execute(settings.insert().values(key=CLOCK_KEY, value=_clock_text(*state)))
+            else:
+                tx.conn.execute(settings.update().where(where).values(value=_clock_text(*state)))
+            return state
 
-        self.run(run, "", "", write=True)
+        try:
+            return self.run(run, "", "", write=True)
+        finally:
+            self._clock_cache = None
 
     def reset(self) -> None:
+        """Delete every resource and put the clock back to the real time."""
         with self.engine.begin() as conn:
             _start(conn, write=True)
             for table in (resources, counters, references, idempotency, faults):
                 conn.execute(table.delete())
+            conn.execute(settings.update().where(settings.c.key == CLOCK_KEY).values(value=_clock_text(0.0, None)))
         self._due_cache = None
+        self._clock_cache = None
 
     def close(self) -> None:
         self.documents = None
