@@ -1,27 +1,12 @@
 """The `kiln` command: serve, reset, operations."""
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
-from kiln.config import DEFAULT_PORT, Config, default_data_dir, parse_build_timing
-
-
-def config_from_env() -> Config:
-    env = os.environ
-    return Config(
-        host=env.get("KILN_HOST", "127.0.0.1"),
-        port=int(env.get("KILN_PORT", DEFAULT_PORT)),
-        data_dir=env.get("KILN_DATA_DIR") or None,
-        in_memory=env.get("KILN_IN_MEMORY", "").lower() in ("1", "true", "yes"),
-        database_url=env.get("KILN_DATABASE_URL") or None,
-        build_timing=parse_build_timing(env.get("KILN_BUILD_TIMING", "1")),
-        account=env.get("KILN_ACCOUNT", "123456789012"),
-        workers=int(env.get("KILN_WORKERS", "1")),
-        cache_mb=int(env.get("KILN_CACHE_MB", "64")),
-    )
+from kiln import __version__
+from kiln.config import DEFAULT_PORT, LOG_LEVELS, Config, config_from_env, default_data_dir, parse_build_timing
 
 
 def _config() -> Config:
@@ -57,28 +42,42 @@ def main():
 @click.option("--workers", type=int, help="Server processes sharing the store [KILN_WORKERS, default 1].")
 @click.option("--cache-mb", type=click.IntRange(min=0),
               help="MiB of read documents each process keeps until the next commit; SQLite files only, 0 turns it off [KILN_CACHE_MB, default 64].")
-def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb):
+@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
+              help="info logs one line per request (logger kiln.requests); warning and above only problems [KILN_LOG_LEVEL, default info].")
+def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level):
     """Serve the Image Builder API."""
     config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
                         ("database_url", database_url), ("build_timing", build_timing), ("workers", workers),
-                        ("cache_mb", cache_mb)):
+                        ("cache_mb", cache_mb), ("log_level", log_level and log_level.lower())):
         if value is not None:
             setattr(config, name, value)
     if config.in_memory and config.workers > 1:
         raise click.UsageError("--in-memory keeps state inside one process; it cannot be shared by --workers.")
-    from kiln.http.server import serve as run
+    from kiln import request_log
+    from kiln.http.server import StartupError, serve as run
 
-    click.echo(f"kiln serving Image Builder on http://{config.host}:{config.port} ({_where(config)})", err=True)
-    run(config)
+    request_log.configure(config.log_level)
+    try:
+        run(config, on_started=lambda: click.echo(banner(config), err=True))
+    except StartupError as e:
+        raise CannotStart(str(e)) from None
 
 
-def _where(config: Config) -> str:
-    if config.database_url:
-        return config.database_url.split("@")[-1]
-    if config.in_memory:
-        return "in memory"
-    return config.data_dir or default_data_dir()
+class CannotStart(click.ClickException):
+    """`Error: <what, and how to fix it>` on one line, exit status 2 (as for a bad option)."""
+
+    exit_code = 2
+
+
+def banner(config: Config) -> str:
+    from kiln.http.server import where
+
+    timing = {"immediate": "builds finish at once", "manual": "builds wait for POST /_kiln/builds/advance"}.get(
+        config.build_timing, f"{config.build_timing}s per build state")
+    workers = f", {config.workers} workers" if config.workers > 1 else ""
+    return (f"kiln {__version__} serving Image Builder on http://{config.host}:{config.port}{workers}; "
+            f"state: {where(config)}; build timing: {timing}")
 
 
 @main.command()

@@ -24,11 +24,12 @@ class Config:
     account: str = "123456789012"        # account for access keys that are not 12 digits
     workers: int = 1
     cache_mb: int = 64                   # read documents kept in memory per process (SQLite files only)
+    log_level: str = "info"              # of the `kiln` loggers; the request log is `kiln.requests` at info
 
     def to_env(self) -> dict[str, str]:
         env = {"KILN_HOST": self.host, "KILN_PORT": str(self.port), "KILN_BUILD_TIMING": self.build_timing,
                "KILN_ACCOUNT": self.account, "KILN_IN_MEMORY": "1" if self.in_memory else "",
-               "KILN_CACHE_MB": str(self.cache_mb)}
+               "KILN_CACHE_MB": str(self.cache_mb), "KILN_LOG_LEVEL": self.log_level}
         if self.data_dir:
             env["KILN_DATA_DIR"] = self.data_dir
         if self.database_url:
@@ -52,6 +53,33 @@ class Config:
         if self.build_timing == "immediate":
             return 0.0
         return float(self.build_timing)
+
+
+def config_from_env() -> Config:
+    """Settings from the KILN_* environment variables; ValueError names a bad one."""
+    env = os.environ
+    return Config(
+        host=env.get("KILN_HOST", "127.0.0.1"),
+        port=int(env.get("KILN_PORT", DEFAULT_PORT)),
+        data_dir=env.get("KILN_DATA_DIR") or None,
+        in_memory=env.get("KILN_IN_MEMORY", "").lower() in ("1", "true", "yes"),
+        database_url=env.get("KILN_DATABASE_URL") or None,
+        build_timing=parse_build_timing(env.get("KILN_BUILD_TIMING", "1")),
+        account=env.get("KILN_ACCOUNT", "123456789012"),
+        workers=int(env.get("KILN_WORKERS", "1")),
+        cache_mb=int(env.get("KILN_CACHE_MB", "64")),
+        log_level=parse_log_level(env.get("KILN_LOG_LEVEL", "info")),
+    )
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def parse_log_level(value: str) -> str:
+    level = str(value).strip().lower()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+    return level
 
 
 def parse_build_timing(value: str) -> str:

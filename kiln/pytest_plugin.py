@@ -161,7 +161,7 @@ class KilnControl:
             from kiln import admin
 
             return admin.advance_clock(self.kiln, seconds)["now"]
-        return self._post("/_kiln/clock/advance", {"seconds": seconds})["now"]
+        return self._post("/_kiln/clock/advance", {"seconds": seconds})["epochSeconds"]
 
     def advance_builds(self, arn: str | None = None, to_end: bool = False) -> dict[str, str]:
         if self.kiln is not None:

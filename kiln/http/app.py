@@ -7,21 +7,26 @@ kiln/fast_path.py straight from the scope, before any of that is built.
 """
 from __future__ import annotations
 
+import datetime
+from time import perf_counter
+
 import orjson
 
-from kiln import admin, fast_path
+from kiln import admin, fast_path, request_log
 from kiln.core import Kiln, Request, Response, new_request_id
+from kiln.identity import identify
 
 _JSON = (b"content-type", b"application/json")
 
 
-def make_app(kiln: Kiln):
+def make_app(kiln: Kiln, on_shutdown=None):
+    """The ASGI app serving `kiln`; `on_shutdown()` runs at the lifespan's shutdown (uvicorn's stop)."""
     get_image_fast = kiln.get_image_fast
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
-                await _lifespan(receive, send)
+                await _lifespan(receive, send, on_shutdown)
             return
         # core reads one header, the SigV4 authorization (uvicorn gives names in lower case).
         authorization = None
@@ -32,6 +37,9 @@ def make_app(kiln: Kiln):
             elif k == b"transfer-encoding" or (k == b"content-length" and v != b"0"):
                 has_body = True
         request_id = new_request_id()
+        logged = request_log.enabled()  # once per request; nothing more is paid when the log is off
+        if logged:
+            started = perf_counter()
         if scope["method"] == "GET" and not has_body and scope.get("raw_path") == fast_path.RAW_PATH:
             # The hottest call skips the generic request plumbing (kiln/fast_path.py).
             body = get_image_fast.body(scope["query_string"].decode("latin-1"), authorization, request_id)
@@ -39,6 +47,9 @@ def make_app(kiln: Kiln):
                 await send({"type": "http.response.start", "status": 200,
                             "headers": [_JSON, (b"x-amzn-requestid", request_id.encode())]})
                 await send({"type": "http.response.body", "body": body})
+                if logged:
+                    request_log.write("GetImage", 200, None, started, request_id,
+                                      identify(authorization, kiln.default_account).account)
                 return
         body = b""
         more = True
@@ -50,6 +61,8 @@ def make_app(kiln: Kiln):
         path = raw_path.decode("latin-1")
         if path.startswith("/_kiln/"):
             response = _admin(kiln, scope["method"], path, body)
+            if logged:
+                request_log.write(path.split("?", 1)[0], response.status, None, started, "-", "-")
         else:
             headers = {"authorization": authorization} if authorization is not None else {}
             request = Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers, body)
@@ -64,41 +77,91 @@ def make_app(kiln: Kiln):
     return app
 
 
-async def _lifespan(receive, send):
+async def _lifespan(receive, send, on_shutdown):
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if on_shutdown is not None:
+                on_shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
 
-def _json(status: int, doc: dict) -> Response:
-    return Response(status, {"content-type": "application/json"}, orjson.dumps(doc))
+def _json(status: int, doc: dict, headers: dict | None = None) -> Response:
+    return Response(status, {"content-type": "application/json", **(headers or {})}, orjson.dumps(doc))
+
+
+# Each admin route: its method and the body fields it takes (name -> JSON type, checked before use).
+_NUMBER, _BOOLEAN, _STRING = "a number", "a boolean", "a string"
+_ROUTES: dict[str, tuple[str, dict[str, str]]] = {
+    "/_kiln/health": ("GET", {}),
+    "/_kiln/operations": ("GET", {}),
+    "/_kiln/reset": ("POST", {}),
+    "/_kiln/clock/advance": ("POST", {"seconds": _NUMBER}),
+    "/_kiln/builds/advance": ("POST", {"imageBuildVersionArn": _STRING, "toEnd": _BOOLEAN}),
+    "/_kiln/builds/fail": ("POST", {"state": _STRING, "reason": _STRING, "imageBuildVersionArn": _STRING,
+                                    "account": _STRING, "region": _STRING}),
+}
+_IS = {
+    _NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    _BOOLEAN: lambda v: isinstance(v, bool),
+    _STRING: lambda v: isinstance(v, str),
+}
+
+
+def _fields(path: str, taken: dict[str, str], args: dict) -> dict:
+    """The body's fields, each of the type the route takes; AdminError names the first wrong one.
+    A field given as null counts as not given."""
+    args = {k: v for k, v in args.items() if v is not None}
+    for name, value in args.items():
+        if name not in taken:
+            takes = ", ".join(taken) if taken else "no fields"
+            raise admin.AdminError(f"Unknown field {name!r}: {path} takes {takes}.")
+        if not _IS[taken[name]](value):
+            raise admin.AdminError(f"{name} must be {taken[name]}, not {orjson.dumps(value).decode()}.")
+    return args
+
+
+def iso_time(epoch_seconds: float) -> str:
+    """An instant the way AWS writes one, e.g. 2026-11-30T18:00:00.000Z."""
+    t = datetime.datetime.fromtimestamp(epoch_seconds, datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
     path = path.split("?", 1)[0].rstrip("/")
+    route = _ROUTES.get(path)
+    if route is None:
+        return _json(404, {"message": f"No kiln admin route at {method} {path}."})
+    allowed, taken = route
+    if method != allowed:
+        return _json(405, {"message": f"{path} answers {allowed}, not {method}."}, {"allow": allowed})
     try:
         args = orjson.loads(body) if body.strip() else {}
         if not isinstance(args, dict):
             raise admin.AdminError("the request body must be a JSON object")
-        if (method, path) == ("GET", "/_kiln/health"):
+        args = _fields(path, taken, args)
+        if path == "/_kiln/health":
             return _json(200, admin.health(kiln))
-        if (method, path) == ("GET", "/_kiln/operations"):
+        if path == "/_kiln/operations":
             return _json(200, admin.operation_status())
-        if (method, path) == ("POST", "/_kiln/reset"):
+        if path == "/_kiln/reset":
             return _json(200, admin.reset(kiln))
-        if (method, path) == ("POST", "/_kiln/clock/advance"):
-            return _json(200, admin.advance_clock(kiln, float(args.get("seconds", 0))))
-        if (method, path) == ("POST", "/_kiln/builds/advance"):
-            return _json(200, admin.advance_builds(kiln, args.get("imageBuildVersionArn"), bool(args.get("toEnd"))))
-        if (method, path) == ("POST", "/_kiln/builds/fail"):
-            return _json(200, admin.plan_failure(
-                kiln, args.get("state", "BUILDING"), args.get("reason", ""), args.get("imageBuildVersionArn"),
-                args.get("account"), args.get("region"),
-            ))
+        if path == "/_kiln/clock/advance":
+            if "seconds" not in args:
+                raise admin.AdminError("seconds is required: how many seconds to move kiln's clock forward.")
+            if args["seconds"] < 0:
+                raise admin.AdminError(f"seconds must be zero or more (kiln's clock only moves forward), "
+                                       f"not {args['seconds']}.")
+            now = admin.advance_clock(kiln, float(args["seconds"]))["now"]
+            return _json(200, {"now": iso_time(now), "epochSeconds": now})
+        if path == "/_kiln/builds/advance":
+            return _json(200, admin.advance_builds(kiln, args.get("imageBuildVersionArn"), args.get("toEnd", False)))
+        return _json(200, admin.plan_failure(  # /_kiln/builds/fail
+            kiln, args.get("state", "BUILDING"), args.get("reason", ""), args.get("imageBuildVersionArn"),
+            args.get("account"), args.get("region"),
+        ))
     except (admin.AdminError, ValueError, TypeError) as e:
         return _json(400, {"message": str(e)})
-    return _json(404, {"message": f"No kiln admin route at {method} {path}."})

@@ -188,3 +188,34 @@ def test_the_documented_example_runs(pytester, monkeypatch):
         monkeypatch.setenv("AWS_CONFIG_FILE", str(pytester.path / "no-aws-config"))
     result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(passed=5 if "-k" not in args else 4, deselected=0 if "-k" not in args else 1)
+
+
+def test_request_log_is_python_logging_the_user_controls(pytester, monkeypatch):
+    """The in-process kiln logs each request on `kiln.requests` at INFO: caplog (or --log-level) sees it."""
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    pytester.makepyfile(test_logged='''
+import logging
+
+import pytest
+
+
+def test_each_request_is_one_record(imagebuilder_client, caplog):
+    with caplog.at_level(logging.INFO, logger="kiln.requests"):
+        imagebuilder_client.create_infrastructure_configuration(name="logged", instanceProfileName="p")
+        with pytest.raises(imagebuilder_client.exceptions.ResourceNotFoundException):
+            imagebuilder_client.get_component(componentBuildVersionArn="arn:aws:imagebuilder:us-east-1:123456789012:component/nope/1.0.0/1")
+    records = [r for r in caplog.records if r.name == "kiln.requests"]
+    assert [(r.kiln_operation, r.kiln_status, r.kiln_error, r.kiln_account) for r in records] == [
+        ("CreateInfrastructureConfiguration", 200, None, "123456789012"),
+        ("GetComponent", 404, "ResourceNotFoundException", "123456789012"),
+    ]
+    assert all(r.kiln_ms >= 0 and len(r.kiln_request_id) == 36 for r in records)
+    assert records[1].getMessage().startswith("GetComponent 404 ResourceNotFoundException ")
+
+
+def test_quiet_unless_asked(imagebuilder_client, caplog):
+    imagebuilder_client.list_components()
+    assert [r for r in caplog.records if r.name == "kiln.requests"] == []
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2)

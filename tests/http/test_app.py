@@ -6,7 +6,9 @@ in-process (a fresh in-memory kiln), so both the socket and the app are covered.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -109,11 +111,57 @@ def test_operations_lists_every_modeled_operation_once(app):
     assert [line.split()[-1] for line in cli] == r.json["notImplemented"]
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/_kiln/nothing"), ("GET", "/_kiln/reset"), ("DELETE", "/_kiln/health")])
+@pytest.mark.parametrize("method, path", [("GET", "/_kiln/nothing"), ("POST", "/_kiln/clock"),
+                                          ("POST", "/_kiln/builds")])
 def test_unknown_admin_route_answers_404(app, method, path):
     r = app(method, path)
     assert r.status == 404
     assert r.json == {"message": f"No kiln admin route at {method} {path}."}
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("GET", "/_kiln/reset", "POST"), ("DELETE", "/_kiln/health", "GET"), ("POST", "/_kiln/operations", "GET"),
+    ("GET", "/_kiln/clock/advance", "POST"), ("PUT", "/_kiln/builds/advance", "POST"),
+    ("GET", "/_kiln/builds/fail", "POST"),
+])
+def test_wrong_method_on_an_admin_route_answers_405_with_allow(app, method, path, allowed):
+    r = app(method, path)
+    assert r.status == 405
+    assert r.headers["allow"] == allowed
+    assert r.json == {"message": f"{path} answers {allowed}, not {method}."}
+
+
+def test_clock_advance_answers_the_new_time_in_iso_8601_and_epoch_seconds(app):
+    before = app("POST", "/_kiln/clock/advance", b'{"seconds": 0}').json
+    after = app("POST", "/_kiln/clock/advance", b'{"seconds": 86400.5}')
+    assert after.status == 200
+    assert set(after.json) == {"now", "epochSeconds"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", after.json["now"])
+    assert 86400.5 <= after.json["epochSeconds"] - before["epochSeconds"] < 86460
+    as_time = datetime.datetime.strptime(after.json["now"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+    assert abs(as_time.timestamp() - after.json["epochSeconds"]) < 0.001
+
+
+@pytest.mark.parametrize("path, body, message", [
+    ("/_kiln/clock/advance", b"{}", "seconds is required: how many seconds to move kiln's clock forward."),
+    ("/_kiln/clock/advance", b'{"seconds": null}', "seconds is required: how many seconds to move kiln's clock forward."),
+    ("/_kiln/clock/advance", b'{"seconds": "60"}', 'seconds must be a number, not "60".'),
+    ("/_kiln/clock/advance", b'{"seconds": true}', "seconds must be a number, not true."),
+    ("/_kiln/clock/advance", b'{"seconds": -5}', "seconds must be zero or more (kiln's clock only moves forward), not -5."),
+    ("/_kiln/clock/advance", b'{"seconds": 5, "minutes": 1}', "Unknown field 'minutes': /_kiln/clock/advance takes seconds."),
+    ("/_kiln/builds/advance", b'{"toEnd": "yes"}', 'toEnd must be a boolean, not "yes".'),
+    ("/_kiln/builds/advance", b'{"imageBuildVersionArn": 7}', "imageBuildVersionArn must be a string, not 7."),
+    ("/_kiln/builds/advance", b'{"arn": "x"}',
+     "Unknown field 'arn': /_kiln/builds/advance takes imageBuildVersionArn, toEnd."),
+    ("/_kiln/builds/fail", b'{"state": "MELTING", "reason": "r"}',
+     "state must be one of PENDING, BUILDING, TESTING, DISTRIBUTING, INTEGRATING, not 'MELTING'."),
+    ("/_kiln/builds/fail", b'{"state": ["TESTING"], "reason": "r"}', 'state must be a string, not ["TESTING"].'),
+    ("/_kiln/builds/fail", b'{"state": "TESTING"}', "reason must be a non-empty string."),
+    ("/_kiln/reset", b'{"everything": true}', "Unknown field 'everything': /_kiln/reset takes no fields."),
+])
+def test_bad_admin_body_answers_400_naming_the_field(app, path, body, message):
+    r = app("POST", path, body)
+    assert (r.status, r.json) == (400, {"message": message})
 
 
 def test_admin_body_must_be_an_object(app):
