@@ -18,10 +18,9 @@ _AMI_ID = re.compile(r"^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
 class Parent:
     """What a recipe's parentImage turns out to be."""
 
-    def __init__(self, platform: str, os_version: str | None, source: str, image: Row | None = None):
+    def __init__(self, platform: str, os_version: str | None, image: Row | None = None):
         self.platform = platform
         self.os_version = os_version
-        self.source = source          # the Image's imageSource
         self.image = image            # the Image Builder image, when the parent is one
 
 
@@ -36,14 +35,9 @@ def resolve_parent(ctx, parent: str, param: str = "parentImage") -> Parent:
         row = versioned.resolve(ctx, parsed, param, status=None if parsed.build is not None else "AVAILABLE")
         if row is None or row.status != "AVAILABLE":
             raise not_found("Image", parent)
-        source = "AMAZON_MANAGED" if parsed.owner == arns.AWS_OWNER else "CUSTOM"
-        return Parent(row.doc.get("platform", "Linux"), row.doc.get("osVersion"), source, row)
-    if _AMI_ID.match(parent):
-        return Parent("Linux", None, "CUSTOM")
-    if parent.startswith("ssm:"):
-        return Parent("Linux", None, "CUSTOM")
-    if re.fullmatch(r"prod-[a-z0-9]+|[a-z0-9]{25}", parent):
-        return Parent("Linux", None, "AWS_MARKETPLACE")
+        return Parent(row.doc.get("platform", "Linux"), row.doc.get("osVersion"), row)
+    if _AMI_ID.match(parent) or parent.startswith("ssm:") or re.fullmatch(r"prod-[a-z0-9]+|[a-z0-9]{25}", parent):
+        return Parent("Linux", None)
     raise invalid_value(param, f"'{parent}' is not a valid image ARN, AMI ID, SSM parameter or AWS Marketplace product ID.")
 
 
@@ -129,7 +123,8 @@ def create_image_recipe(ctx, request):
     parent = resolve_parent(ctx, request["parentImage"])
     used = check_components(ctx, request.get("components") or [], parent.platform)
     check_dry_run(request)
-    doc = {"arn": arn, "type": "AMI", "name": request["name"]}
+    # No `type`: the model says it "isn't currently returned in responses".
+    doc = {"arn": arn, "name": request["name"]}
     if "description" in request:
         doc["description"] = request["description"]
     doc.update(platform=parent.platform, owner=ctx.account, version=version)
@@ -141,7 +136,9 @@ def create_image_recipe(ctx, request):
             doc[k] = request[k]
     doc["dateCreated"] = iso(ctx.now)
     doc["tags"] = request.get("tags") or {}
-    for k in ("workingDirectory", "additionalInstanceConfiguration", "amiTags"):
+    # The service fills in the working directory (model docs: /tmp, or C:/ on Windows).
+    doc["workingDirectory"] = request.get("workingDirectory") or ("C:/" if parent.platform == "Windows" else "/tmp")
+    for k in ("additionalInstanceConfiguration", "amiTags"):
         if k in request:
             doc[k] = request[k]
     ctx.tx.insert(Row(arn=arn, type=TYPE, name_key=key, name=request["name"], doc=doc,

@@ -57,7 +57,6 @@ def output_amis(ctx, image_name: str, description: str | None, distribution: dic
             entry = {"region": region, "image": ami_id(ctx.account, ctx.region, image_name, str(build), region, account), "name": name}
             if ami.get("description") or description:
                 entry["description"] = ami.get("description") or description
-            entry["state"] = {"status": "AVAILABLE"}
             entry["accountId"] = account
             amis.append(entry)
     return amis
@@ -66,6 +65,7 @@ def output_amis(ctx, image_name: str, description: str | None, distribution: dic
 def embedded_recipe(ctx, recipe: Row, parent: image_recipes.Parent, used: list[Row]) -> dict:
     """The recipe as the build used it: component and parent ARNs resolved to builds."""
     doc = dict(recipe.doc)
+    del doc["owner"]  # the embedded copy has no owner in AWS's GetImage responses
     doc["components"] = [{**c, "componentArn": row.arn} for c, row in zip(recipe.doc.get("components") or (), used)]
     if parent.image is not None:
         doc["parentImage"] = parent.image.arn
@@ -114,13 +114,12 @@ def create_image(ctx, request):
     if distribution is not None:
         doc["distributionConfiguration"] = distribution
     doc.update(imageTestsConfiguration=tests, dateCreated=iso(ctx.now), outputResources={"amis": []},
-               tags=request.get("tags") or {}, buildType="USER_INITIATED", imageSource=parent.source)
-    for k in ("imageScanningConfiguration", "executionRole", "workflows"):
+               tags=request.get("tags") or {}, buildType="USER_INITIATED")
+    for k in ("imageScanningConfiguration", "executionRole", "workflows", "loggingConfiguration"):
         if request.get(k):
             doc[k] = request[k]
     if scanning:
         doc["scanState"] = {"status": "PENDING"}
-    doc["loggingConfiguration"] = request.get("loggingConfiguration") or {"logGroupName": f"/aws/imagebuilder/{recipe.name}"}
 
     row = Row(arn=arn, type=TYPE, name_key=recipe.name_key, name=recipe.name, doc=doc, major=recipe.major,
               minor=recipe.minor, patch=recipe.patch, build=build, status="PENDING", created=ctx.now, timeline=plan)
@@ -151,8 +150,7 @@ def _ensure_version_row(ctx, build: Row, parent: image_recipes.Parent) -> None:
            "platform": build.doc["platform"]}
     if parent.os_version:
         doc["osVersion"] = parent.os_version
-    doc.update(owner=ctx.account, dateCreated=build.doc["dateCreated"], buildType=build.doc["buildType"],
-               imageSource=build.doc["imageSource"], tags={})
+    doc.update(owner=ctx.account, dateCreated=build.doc["dateCreated"], buildType=build.doc["buildType"], tags={})
     ctx.tx.insert(Row(arn=version_arn, type=VERSION_TYPE, name_key=build.name_key, name=build.name, doc=doc,
                       major=build.major, minor=build.minor, patch=build.patch, created=ctx.now))
 

@@ -27,8 +27,9 @@ def _settings(request: dict) -> dict:
                 f"The resource tag key '{key}' is reserved. Reserved keys: {', '.join(RESERVED_RESOURCE_TAGS)}.",
             )
     settings = {k: v for k, v in request.items() if k not in _ENVELOPE}
+    # Defaults to true and is always returned; terminateInstanceOnCompletion (also true by
+    # default) appears only when the caller set it, as in AWS's responses.
     settings.setdefault("terminateInstanceOnFailure", True)
-    settings.setdefault("terminateInstanceOnCompletion", True)  # both default to true (model docs)
     return settings
 
 

@@ -29,9 +29,10 @@ def create_workflow(ctx, request):
     check_dry_run(request)
     # `version` is M.m.p; the build number is only in the ARN (as GetComponent shows).
     doc = {"arn": arn, "name": request["name"], "version": arn.split("/")[-2]}
-    for k in ("description", "changeDescription"):
-        if k in request:
-            doc[k] = request[k]
+    if "description" in request:
+        doc["description"] = request["description"]
+    # The API Reference's 2026 GetComponent / GetWorkflow samples show this default.
+    doc["changeDescription"] = request.get("changeDescription") or "Initial version"
     doc["type"] = request["type"]
     doc["owner"] = ctx.account
     doc["data"] = data
@@ -117,7 +118,12 @@ def list_workflow_build_versions(ctx, request):
 
     entries, token = _across_kinds(ctx, "ListWorkflowBuildVersions", request, kinds, lambda kind, req: versioned.list_rows(
         ctx, kind, "ListWorkflowBuildVersions", req, keep, owner, "build", name_key=key))
-    return {"workflowSummaryList": [r.doc for r in entries], "nextToken": token}
+    return {"workflowSummaryList": [_summary(r.doc) for r in entries], "nextToken": token}
+
+
+def _summary(doc: dict) -> dict:
+    """A WorkflowSummary: tags only when the workflow has some."""
+    return doc if doc.get("tags") else {k: v for k, v in doc.items() if k != "tags"}
 
 
 def _types(filters) -> tuple[str, ...]:

@@ -21,15 +21,29 @@ def test_get_image_recipe_returns_fields_as_submitted(ib):
     components = [{"componentArn": hello, "parameters": [{"name": "Target", "value": ["world"]}]},
                   {"componentArn": UPDATE_LINUX}]
     ib.create_image_recipe(name="demo", semanticVersion="1.0.0", parentImage=AL2023, components=components,
-                           description="d", workingDirectory="/tmp", tags={"k": "v"},
+                           description="d", workingDirectory="/opt/build", tags={"k": "v"},
                            blockDeviceMappings=[{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 20, "volumeType": "gp3"}}])
     r = ib.get_image_recipe(imageRecipeArn=ARN)["imageRecipe"]
-    assert r["arn"] == ARN and r["name"] == "demo" and r["version"] == "1.0.0" and r["type"] == "AMI"
+    assert r["arn"] == ARN and r["name"] == "demo" and r["version"] == "1.0.0"
+    assert "type" not in r  # the model: "This field isn't currently returned in responses."
     assert r["parentImage"] == AL2023                       # wildcard kept
     assert r["components"] == components                    # exactly as written
     assert r["platform"] == "Linux" and r["owner"] == ACCOUNT and r["description"] == "d"
-    assert r["workingDirectory"] == "/tmp" and r["tags"] == {"k": "v"}
+    assert r["workingDirectory"] == "/opt/build" and r["tags"] == {"k": "v"}
     assert r["blockDeviceMappings"] == [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 20, "volumeType": "gp3"}}]
+
+
+@pytest.mark.parametrize("parent, directory", [
+    ("arn:aws:imagebuilder:us-east-1:aws:image/amazon-linux-2023-x86/x.x.x", "/tmp"),
+    ("arn:aws:imagebuilder:us-east-1:aws:image/windows-server-2022-english-full-base-x86/x.x.x", "C:/"),
+    ("ami-0123456789abcdef0", "/tmp"),
+])
+def test_get_image_recipe_working_directory_default(ib, parent, directory):
+    # The model's ImageRecipe.workingDirectory: /tmp for Linux and macOS, C:/ for Windows.
+    ib.create_image_recipe(name="demo", semanticVersion="1.0.0", parentImage=parent,
+                           components=[{"componentArn": UPDATE_LINUX}] if "windows" not in parent else
+                           [{"componentArn": UPDATE_LINUX.replace("update-linux", "update-windows")}])
+    assert ib.get_image_recipe(imageRecipeArn=ARN)["imageRecipe"]["workingDirectory"] == directory
 
 
 def test_get_image_recipe_wildcard_picks_newest(ib):

@@ -54,7 +54,7 @@ def test_get_infrastructure_configuration_returns_every_field(ib):
     got = _get(ib, arn)
     assert ISO_MILLIS.match(got.pop("dateCreated"))
     expected = {k: v for k, v in FULL.items()}
-    expected.update(arn=arn, terminateInstanceOnCompletion=True)
+    expected.update(arn=arn)
     assert got == expected
 
 
@@ -62,8 +62,10 @@ def test_get_infrastructure_configuration_minimal_has_defaults(ib):
     arn = _create(ib)
     got = _get(ib, arn)
     del got["dateCreated"]
+    # As the AWS CLI's get-infrastructure-configuration example: terminateInstanceOnFailure
+    # always, terminateInstanceOnCompletion only when it was set.
     assert got == {"arn": arn, "name": "infra", "instanceProfileName": "p", "terminateInstanceOnFailure": True,
-                   "terminateInstanceOnCompletion": True, "tags": {}}
+                   "tags": {}}
 
 
 def test_get_infrastructure_configuration_not_found(ib):
@@ -149,7 +151,7 @@ def test_update_infrastructure_configuration_replaces_the_whole_object(ib):
     assert ISO_MILLIS.match(after.pop("dateUpdated"))
     assert after == {
         "arn": arn, "name": "Web Server_Builds", "description": "now minimal", "instanceProfileName": "other",
-        "terminateInstanceOnFailure": True, "terminateInstanceOnCompletion": True,
+        "terminateInstanceOnFailure": True,
         "dateCreated": before["dateCreated"], "tags": {"team": "platform"},
     }
 

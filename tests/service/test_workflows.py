@@ -13,7 +13,9 @@ ARN = f"{ARN_PREFIX}:workflow"
 MANAGED = "arn:aws:imagebuilder:us-east-1:aws:workflow"
 MANAGED_VERSIONS = [
     "build/build-container/1.0.1", "build/build-container/1.0.0", "build/build-image/1.0.3", "build/build-image/1.0.2",
+    "build/build-image/1.0.0",
     "test/test-container/1.0.1", "test/test-container/1.0.0", "test/test-image/1.0.3", "test/test-image/1.0.2",
+    "test/test-image/1.0.0",
     "distribution/distribute-container/1.0.0", "distribution/distribute-image/1.0.0",
 ]
 
@@ -75,7 +77,7 @@ def test_list_workflows_owner_amazon_across_types_one_per_page(ib):
 
 def test_list_workflows_owner_amazon_pages_cross_type_boundaries(ib):
     pages = list(ib.get_paginator("list_workflows").paginate(owner="Amazon", PaginationConfig={"PageSize": 3}))
-    assert [len(p["workflowVersionList"]) for p in pages] == [3, 3, 3, 1]
+    assert [len(p["workflowVersionList"]) for p in pages] == [3, 3, 3, 3]
     assert [w["arn"] for p in pages for w in p["workflowVersionList"]] == [f"{MANAGED}/{v}" for v in MANAGED_VERSIONS]
     assert "nextToken" not in pages[-1]
 
@@ -143,7 +145,8 @@ def test_list_workflow_build_versions_forged_next_token(ib):
 def test_list_workflow_build_versions_managed_wildcard(ib):
     summaries = ib.list_workflow_build_versions(
         workflowVersionArn=f"{MANAGED}/build/build-image/x.x.x")["workflowSummaryList"]
-    assert [s["arn"] for s in summaries] == [f"{MANAGED}/build/build-image/1.0.3/1", f"{MANAGED}/build/build-image/1.0.2/1"]
+    assert [s["arn"] for s in summaries] == [f"{MANAGED}/build/build-image/1.0.3/1", f"{MANAGED}/build/build-image/1.0.2/1",
+                                             f"{MANAGED}/build/build-image/1.0.0/1"]
     assert all(s["owner"] == "Amazon" for s in summaries)
 
 
