@@ -161,7 +161,13 @@ def resolve(ctx, arn: str, param: str = "imageBuildVersionArn") -> Row:
     parsed = parse_arn(param, arn, (TYPE,))
     row = versioned.resolve(ctx, parsed, param, status=None if parsed.build is not None else "AVAILABLE")
     if row is None:
-        if parsed.build is None:
+        if parsed.region != ctx.region:
+            # The likeliest mistake (a client in one Region, an ARN from another): say so.
+            raise ResourceNotFoundException(
+                f"The following resource '{LABEL}' cannot be found: '{arn}'. The ARN is in Region '{parsed.region}', "
+                f"but the request was sent to Region '{ctx.region}'; send it to '{parsed.region}'."
+            )
+        if parsed.build is None and versioned.resolve(ctx, parsed, param) is not None:
             raise ResourceNotFoundException(
                 f"The following resource '{LABEL}' cannot be found: '{arn}'. Version and wildcard ARNs resolve only "
                 "to builds in the AVAILABLE state; use the full build version ARN to get a build in any other state."

@@ -449,3 +449,19 @@ def test_planned_failure_of_a_build_past_or_without_that_state(manual):
     control.fail("BUILDING", "late failure", late)
     control.advance(late, to_end=True)
     assert ib.get_image(imageBuildVersionArn=late)["image"]["state"] == {"status": "FAILED", "reason": "late failure"}
+
+
+def test_get_image_managed_arn_of_another_region_names_the_region(ib):
+    arn = "arn:aws:imagebuilder:eu-west-1:aws:image/amazon-linux-2023-x86/x.x.x"
+    with pytest.raises(ClientError) as e:
+        ib.get_image(imageBuildVersionArn=arn)
+    assert error(e) == ("ResourceNotFoundException",
+                        f"The following resource 'Image' cannot be found: '{arn}'. The ARN is in Region 'eu-west-1', "
+                        "but the request was sent to Region 'us-east-1'; send it to 'eu-west-1'.", 404)
+
+
+def test_get_image_version_arn_that_never_existed_is_plainly_not_found(ib):
+    arn = f"{BASE}/9.9.9"
+    with pytest.raises(ClientError) as e:
+        ib.get_image(imageBuildVersionArn=arn)
+    assert error(e) == ("ResourceNotFoundException", f"The following resource 'Image' cannot be found: '{arn}'.", 404)
