@@ -6,6 +6,9 @@
 #   terraform plan                            # "No changes": kiln reads back what was written
 #   terraform destroy
 #
+# Offline (no registry.terraform.io): see README.md here for a provider mirror with
+# TF_CLI_CONFIG_FILE and CHECKPOINT_DISABLE=1.
+#
 # Creates a component from ../hello-component.yaml, an image recipe on the Amazon-managed
 # Amazon Linux 2023 image with that component and the managed update-linux, an
 # infrastructure configuration, a distribution configuration for two Regions, and an
