@@ -197,7 +197,7 @@ def kiln_server(data_dir: str, core: int | None = 0, port: int | None = None, so
     package (a checkout of another branch) to serve instead of the installed one."""
     port = port or free_port()
     cmd = pinned([*kiln_executable(), "serve", "--port", str(port), "--data-dir", data_dir,
-                  "--build-timing", "immediate"], core)
+                  "--build-timing", "immediate", "--log-level", "warning"], core)
     env = None
     if source:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])))
