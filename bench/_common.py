@@ -197,10 +197,12 @@ def kiln_server(data_dir: str, core: int | None = 0, port: int | None = None, so
     package (a checkout of another branch) to serve instead of the installed one."""
     port = port or free_port()
     cmd = pinned([*kiln_executable(), "serve", "--port", str(port), "--data-dir", data_dir,
-                  "--build-timing", "immediate", "--log-level", "warning"], core)
-    env = None
+                  "--build-timing", "immediate"], core)
+    # No request log (it would cost each call and fill the unread stderr pipe); an
+    # environment variable, so an older kiln served as a variant ignores it.
+    env = dict(os.environ, KILN_LOG_LEVEL="warning")
     if source:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
     return Server(cmd, port, "/_kiln/health", env)
 
 
