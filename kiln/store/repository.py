@@ -323,9 +323,9 @@ class Store:
         self._local = threading.local()  # SQLite: each thread's read connection
         self.dialect = self.engine.dialect.name
         self._memory = self.dialect == "sqlite" and self.engine.url.database in (None, "", ":memory:")
-        open_schema(self.engine)
-        self.secret = self._setting("pagination_secret", lambda: secrets.token_hex(32))
-        self._setting(CLOCK_KEY, lambda: _clock_text(0.0, None))
+        open_schema(self.engine, defaults={"pagination_secret": lambda: secrets.token_hex(32),
+                                           CLOCK_KEY: lambda: _clock_text(0.0, None)})
+        self.secret = self._setting("pagination_secret")
         self._due_cache: tuple[float | None, float] | None = None
         self._clock_cache: tuple[bytes | None, tuple[float, float | None]] | None = None
         self._pin = None
@@ -352,14 +352,10 @@ class Store:
         self._snapshots = SnapshotReader(self._pin.driver_connection)
         return cache
 
-    def _setting(self, key: str, make) -> str:
-        with self.engine.begin() as conn:
-            _start(conn, write=True)
-            r = conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).first()
-            if r:
-                return r[0]
-            value = make()
-            conn.execute(settings.insert().values(key=key, value=value))
+    def _setting(self, key: str) -> str:
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar_one()
+            conn.rollback()
             return value
 
     @contextmanager
@@ -367,14 +363,14 @@ class Store:
         if not write and self.dialect == "sqlite":
             conn = self._reader()
             try:
-                yield Tx(conn, account, region)
+                yield Tx(conn, account, region, self.shape)
             finally:
                 conn.rollback()
             return
         with self.engine.connect() as conn:
             _start(conn, write)
             try:
-                yield Tx(conn, account, region)
+                yield Tx(conn, account, region, self.shape)
             except BaseException:
                 conn.rollback()
                 raise

@@ -74,9 +74,11 @@ def current(conn: Connection) -> str | None:
     return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
-def open_schema(engine: Engine, location: str = MIGRATIONS) -> str:
+def open_schema(engine: Engine, location: str = MIGRATIONS, defaults: dict | None = None) -> str:
     """Bring the store's schema to this kiln's head (see the module docstring);
-    returns the revision it had before (None: a new store)."""
+    returns the revision it had before (None: a new store). `defaults`: settings
+    rows (key -> function making the value) to add if missing, in the same
+    transaction, so processes starting at once agree on one value."""
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -84,11 +86,21 @@ def open_schema(engine: Engine, location: str = MIGRATIONS) -> str:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%d)" % _ADVISORY_LOCK)
         try:
             before = _upgrade(conn, location, engine)
+            _ensure_settings(conn, defaults or {})
         except BaseException:
             conn.rollback()
             raise
         conn.commit()
         return before
+
+
+def _ensure_settings(conn: Connection, defaults: dict) -> None:
+    from kiln.store.schema import settings
+
+    have = {r[0] for r in conn.execute(sa.select(settings.c.key).where(settings.c.key.in_(list(defaults))))}
+    for key, make in defaults.items():
+        if key not in have:
+            conn.execute(settings.insert().values(key=key, value=make()))
 
 
 def _upgrade(conn: Connection, location: str, engine: Engine) -> str | None:

@@ -140,3 +140,25 @@ def _read(ib, arn) -> str:
         return ib.get_image(imageBuildVersionArn=arn)["image"]["state"]["status"]
     except ClientError as e:
         return e.response["Error"]["Code"]
+
+
+def test_the_clock_is_one_for_every_replica(replicas):
+    """The clock lives in the store: moved through one replica, it is moved for the
+    other, at once; and what fell due is applied, whichever replica is asked."""
+    from kiln.pytest_plugin import admin_request
+
+    a, b = replicas
+    ib = a.client()
+    manual = ib.create_image(imageRecipeArn=recipe(ib), infrastructureConfigurationArn=infrastructure(ib))["imageBuildVersionArn"]
+    moved = admin_request(b.server.url, "POST", "/_kiln/clock/advance", {"seconds": 7 * 86400})["now"]
+    seen = admin_request(a.server.url, "POST", "/_kiln/clock/advance", {"seconds": 0})["now"]
+    assert moved <= seen < moved + 5, (moved, seen)
+    # The build (0.2 s per state) ended a week ago, by the clock both replicas share.
+    assert ib.get_image(imageBuildVersionArn=manual)["image"]["state"]["status"] == "AVAILABLE"
+    # A resource created through A now is dated by the shared clock, a week ahead.
+    created = ib.create_infrastructure_configuration(name="later", instanceProfileName="p")["infrastructureConfigurationArn"]
+    date = ib.get_infrastructure_configuration(infrastructureConfigurationArn=created)["infrastructureConfiguration"]["dateCreated"]
+    assert date >= time.strftime("%Y-%m-%d", time.gmtime(moved - 60)), date
+    admin_request(b.server.url, "POST", "/_kiln/reset")
+    back = admin_request(a.server.url, "POST", "/_kiln/clock/advance", {"seconds": 0})["now"]
+    assert abs(back - time.time()) < 5
