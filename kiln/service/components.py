@@ -149,5 +149,5 @@ def list_component_build_versions(ctx, request):
             return row.name_key == parsed.name and row.version == nodes and row.status != "DEPRECATED"
 
     rows, token = versioned.list_rows(ctx, TYPE, "ListComponentBuildVersions", request, keep, owner, "build",
-                                      name_key=None if arn is None else parsed.name)
+                                      name_key=None if arn is None else parsed.name, newest_first=True)
     return {"componentSummaryList": [r.doc for r in rows], "nextToken": token}

@@ -91,7 +91,9 @@ def update_distribution_configuration(ctx, request):
     check_distributions(request["distributions"])
     row.doc = _doc(arn, row.doc["name"], request, row.doc["dateCreated"], iso(ctx.now), row.doc.get("tags", {}))
     ctx.tx.save(row)
-    return {"clientToken": request["clientToken"], "distributionConfigurationArn": arn}
+    # No clientToken in the answer, though the model has one: AWS's UpdateDistributionConfiguration
+    # samples (the 2020 AWS CLI example, the 2026 API Reference example) both leave it out.
+    return {"distributionConfigurationArn": arn}
 
 
 @operation("DeleteDistributionConfiguration")

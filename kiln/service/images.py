@@ -225,7 +225,8 @@ def list_image_build_versions(ctx, request):
             return r.name_key == parsed.name and r.version == nodes and wanted(r)
 
     owner = "Amazon" if arn and arns.parse(arn).owner == arns.AWS_OWNER else "Self"
-    rows, token = versioned.list_rows(ctx, TYPE, "ListImageBuildVersions", request, keep, owner, "build", name_key=key)
+    rows, token = versioned.list_rows(ctx, TYPE, "ListImageBuildVersions", request, keep, owner, "build", name_key=key,
+                                      newest_first=True)
     owner_field = "Amazon" if owner == "Amazon" else ctx.account
     return {"imageSummaryList": [{**r.doc, "owner": owner_field} for r in rows], "nextToken": token}
 

@@ -69,7 +69,8 @@ def update_infrastructure_configuration(ctx, request):
            "dateUpdated": iso(ctx.now), "tags": row.doc.get("tags", {})}
     row.doc = doc
     ctx.tx.save(row)
-    return {"clientToken": request["clientToken"], "infrastructureConfigurationArn": arn}
+    # No clientToken, as in AWS's samples (see UpdateDistributionConfiguration).
+    return {"infrastructureConfigurationArn": arn}
 
 
 @operation("DeleteInfrastructureConfiguration")

@@ -52,11 +52,13 @@ def page(
     fetch: Callable[[str | None, int], list],
     keep: Callable[[object], bool] = lambda row: True,
     key_of: Callable[[object], str] = lambda row: row.sort_key,
+    descending: bool = False,
 ) -> tuple[list, str | None]:
     """One page of rows. `fetch(after_key, n)` returns up to n rows (objects with
-    .sort_key) in list order after the key; `keep` applies the request's filters;
-    `key_of` is where the next page starts after a kept row (grouped lists skip
-    the rest of a group)."""
+    .sort_key) in list order after the key (before it and backwards, when
+    `descending`); `keep` applies the request's filters; `key_of` is where the next
+    page starts after a kept row (grouped lists skip the rest of a group)."""
+    further = min if descending else max
     limit = request.get("maxResults") or DEFAULT_PAGE
     after = decode(secret, operation, request.get("nextToken"))
     kept: list = []
@@ -65,11 +67,11 @@ def page(
         batch_size = min(max(limit - len(kept), 1) * 2 + 1, 200)
         rows = fetch(after, batch_size)
         for row in rows:
-            after = row.sort_key if after is None else max(after, row.sort_key)
+            after = row.sort_key if after is None else further(after, row.sort_key)
             scanned += 1
             if keep(row):
                 kept.append(row)
-                after = max(after, key_of(row))
+                after = further(after, key_of(row))
                 if len(kept) == limit:
                     more = bool(fetch(after, 1))
                     return kept, encode(secret, operation, after) if more else None
@@ -96,8 +98,11 @@ class Sorted:
         self.rows = sorted(rows, key=lambda r: r.sort_key)
         self.keys = [r.sort_key for r in self.rows]
 
-    def fetch(self, after: str | None, n: int) -> list:
+    def fetch(self, after: str | None, n: int, descending: bool = False) -> list:
         import bisect
 
+        if descending:
+            end = len(self.rows) if after is None else bisect.bisect_left(self.keys, after)
+            return self.rows[max(end - n, 0):end][::-1]
         start = 0 if after is None else bisect.bisect_right(self.keys, after)
         return self.rows[start:start + n]

@@ -10,7 +10,7 @@ from kiln.service.resource import already_exists, depended_on, not_found
 from kiln.service.pagination import Sorted
 from kiln.service.versions import matches, wildcard
 from kiln.store import Row
-from kiln.store.repository import sort_key
+from kiln.store.repository import name_end, sort_key, version_end
 
 _CATALOG = {"image": catalog.managed_images, "component": catalog.managed_components, "workflow": catalog.managed_workflows}
 
@@ -48,15 +48,10 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
     if parsed.build is not None and None in nodes:
         return None
     if parsed.owner == arns.AWS_OWNER:
-        for row in managed(parsed.kind, ctx.region).rows:
-            if row.name_key != parsed.name or not matches(nodes, row.version):
-                continue
-            if parsed.build is not None:
-                if row.build == parsed.build:
-                    return row
-            elif status is None or row.status == status:
-                return row  # rows are newest first
-        return None
+        found = [row for row in managed(parsed.kind, ctx.region).rows
+                 if row.name_key == parsed.name and matches(nodes, row.version)
+                 and (row.build == parsed.build if parsed.build is not None else status is None or row.status == status)]
+        return max(found, key=_newness, default=None)
     if parsed.owner != ctx.account:
         return None
     if parsed.build is not None:
@@ -121,14 +116,26 @@ def new_build(ctx, kind: str, label: str, name: str, nodes: tuple[int, int, int]
     return arns.make(ctx, kind, key, version, build), build
 
 
+def _newness(row: Row) -> tuple[int, int, int, int]:
+    return (row.major, row.minor, row.patch, row.build)
+
+
 def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | None, group: str,
-              name_key: str | None = None):
-    """A page of a versioned kind, one entry per build ("build"), per version
-    ("version") or per name ("name"), newest first within a name."""
+              name_key: str | None = None, newest_first: bool = False):
+    """A page of a versioned kind in list order: by name, versions ascending, as AWS's
+    List* responses show (`newest_first`: backwards, as its *BuildVersions lists are).
+    One entry per build ("build"), per version ("version": its newest build) or per
+    name ("name": its newest version)."""
     if owner in (None, "Self"):
-        fetch = lambda after, n: ctx.tx.page(kind, after, n, name_key=name_key)  # noqa: E731
+        fetch = lambda after, n: ctx.tx.page(kind, after, n, name_key=name_key, descending=newest_first)  # noqa: E731
+        newest = lambda row, *version: ctx.tx.latest(kind, row.name_key, *version)  # noqa: E731
     elif owner == "Amazon":
-        fetch = managed(kind, ctx.region).fetch
+        table = managed(kind, ctx.region)
+        fetch = lambda after, n: table.fetch(after, n, descending=newest_first)  # noqa: E731
+
+        def newest(row, *version):
+            return max((r for r in table.rows if r.name_key == row.name_key and (not version or r.version == version)),
+                       key=_newness)
     else:
         return [], None  # nothing is shared with a kiln account, nor sold to it
     seen: set = set()
@@ -153,12 +160,18 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
     def key_of(row: Row) -> str:
         # After a version (or name) is listed, the next page starts past all its builds.
         if group == "version":
-            return sort_key(row.name_key, row.major, row.minor, row.patch, 0)
+            return version_end(row.name_key, row.major, row.minor, row.patch)
         if group == "name":
-            return sort_key(row.name_key, 0, 0, 0, 0)
+            return name_end(row.name_key)
         return row.sort_key
 
-    return pagination.page(ctx.secret, operation, request, fetch, take, key_of)
+    rows, token = pagination.page(ctx.secret, operation, request, fetch, take, key_of, descending=newest_first)
+    # A group's first row is its oldest; its entry is its newest build (version) or version (name).
+    if group == "version":
+        rows = [newest(row, *row.version) for row in rows]
+    elif group == "name":
+        rows = [newest(row) for row in rows]
+    return rows, token
 
 
 def version_doc(row: Row) -> dict:

@@ -117,7 +117,7 @@ def list_workflow_build_versions(ctx, request):
             return r.name_key == parsed.name and versioned.matches(nodes, r.version)
 
     entries, token = _across_kinds(ctx, "ListWorkflowBuildVersions", request, kinds, lambda kind, req: versioned.list_rows(
-        ctx, kind, "ListWorkflowBuildVersions", req, keep, owner, "build", name_key=key))
+        ctx, kind, "ListWorkflowBuildVersions", req, keep, owner, "build", name_key=key, newest_first=True))
     return {"workflowSummaryList": [_summary(r.doc) for r in entries], "nextToken": token}
 
 

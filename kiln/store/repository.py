@@ -29,11 +29,20 @@ DUE_CACHE_SECONDS = 0.05
 
 
 def sort_key(name_key: str, major: int = 0, minor: int = 0, patch: int = 0, build: int = 0) -> str:
-    """Ascending order of this string = by name, then newest version and build first."""
-    return (
-        f"{name_key} {MAX_NODE - major:010d}.{MAX_NODE - minor:010d}."
-        f"{MAX_NODE - patch:010d}.{2**31 - build:010d}"
-    )
+    """Ascending order of this string = by name, then version and build ascending: the
+    order of AWS's List* responses; *BuildVersions lists walk it backwards (newest
+    first). Revision 0002 rewrote older stores' keys to this form."""
+    return f"{name_key} {major:010d}.{minor:010d}.{patch:010d}.{build:010d}"
+
+
+def name_end(name_key: str) -> str:
+    """A key after every row of `name_key` and before the next name's rows."""
+    return f"{name_key} ~"
+
+
+def version_end(name_key: str, major: int, minor: int, patch: int) -> str:
+    """A key after every build of one version and before the next version's."""
+    return f"{name_key} {major:010d}.{minor:010d}.{patch:010d}.~"
 
 
 class Row:
@@ -182,7 +191,8 @@ class Tx:
                 q = q.where(col == v)
         if status is not None:
             q = q.where(resources.c.status == status)
-        return q.order_by(resources.c.sort_key)
+        return q.order_by(resources.c.major.desc(), resources.c.minor.desc(), resources.c.patch.desc(),
+                          resources.c.build.desc())
 
     def versions(self, type_: str, name_key: str, major=None, minor=None, patch=None, status=None) -> list[Row]:
         """Rows of one name, newest first; None nodes are wildcards."""
@@ -193,16 +203,16 @@ class Tx:
         return _row(r) if r else None
 
     def page(self, type_: str, after: str | None, limit: int, name: str | None = None,
-             name_key: str | None = None) -> list[Row]:
-        """Keyset page in list order: never an OFFSET scan."""
+             name_key: str | None = None, descending: bool = False) -> list[Row]:
+        """Keyset page in list order (or backwards): never an OFFSET scan."""
         q = sa.select(*_COLUMNS).where(self._scope(resources), resources.c.type == type_)
         if after is not None:
-            q = q.where(resources.c.sort_key > after)
+            q = q.where(resources.c.sort_key < after if descending else resources.c.sort_key > after)
         if name is not None:
             q = q.where(resources.c.name == name)
         if name_key is not None:
             q = q.where(resources.c.name_key == name_key, *_name_range(name_key))
-        q = q.order_by(resources.c.sort_key).limit(limit)
+        q = q.order_by(resources.c.sort_key.desc() if descending else resources.c.sort_key).limit(limit)
         return [_row(r) for r in self.conn.execute(q)]
 
     def exists_type(self, type_: str, name_key: str) -> bool:
@@ -599,12 +609,14 @@ def _engine(url: str) -> Engine:
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
+            # First, so that switching a store to WAL waits for a process that is
+            # upgrading it (the switch needs the file to itself) instead of failing.
+            cur.execute("PRAGMA busy_timeout=30000")
             if not in_memory:
                 cur.execute("PRAGMA journal_mode=WAL")
                 # WAL + NORMAL: a commit survives a killed process (it is in the WAL
                 # before COMMIT returns); only an OS crash could lose the last ones.
                 cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=OFF")
             cur.close()
 

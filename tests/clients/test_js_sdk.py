@@ -48,7 +48,8 @@ def test_create_and_get_shapes(seen):
     assert seen["dataRoundTrip"] is True
     component = seen["component"]
     assert seen["types"]["component"] == {
-        "arn": "string", "name": "string", "version": "string", "description": "string", "type": "string",
+        "arn": "string", "name": "string", "version": "string", "description": "string",
+        "changeDescription": "string", "type": "string",
         "platform": "string", "state": "object", "parameters": "array", "owner": "string", "data": "string",
         "encrypted": "boolean", "dateCreated": "string", "tags": "object",
     }
@@ -93,7 +94,7 @@ def test_image_build_and_resolution(seen):
 
 def test_paginators(seen):
     assert seen["paginateListComponents"] == {
-        "pages": 2, "arns": [ARN_RE.format("component/js-hello/1.1.0"), ARN_RE.format("component/js-hello/1.0.0")]}
+        "pages": 2, "arns": [ARN_RE.format("component/js-hello/1.0.0"), ARN_RE.format("component/js-hello/1.1.0")]}
     assert seen["paginateListComponentBuildVersions"]["pages"] == 2
     assert seen["paginateListComponentBuildVersions"]["arns"] == [
         ARN_RE.format("component/js-hello/1.1.0/1"), ARN_RE.format("component/js-hello/1.0.0/1")]

@@ -277,7 +277,7 @@ def test_get_component_managed_wildcard_is_the_newest(ib):
     newest = _get(ib, f"{UPDATE_LINUX}/x.x.x")["arn"]
     listed = [c["arn"] for c in ib.list_components(owner="Amazon", filters=[{"name": "name", "values": ["update-linux"]}])
               ["componentVersionList"]]
-    assert newest == listed[0] + "/1"
+    assert newest == listed[-1] + "/1"  # versions are listed ascending
 
 
 def test_get_component_managed_in_another_region_is_not_visible(ib):
@@ -310,10 +310,11 @@ def test_list_components_nothing_shared_or_sold(ib, owner):
 # -- lists ---------------------------------------------------------------------------
 
 def test_list_components_one_entry_per_version(versions):
+    # Ascending, as the user guide's list-components output lists 1.0.0 before 1.0.1.
     entries = versions.list_components()["componentVersionList"]
     assert [(c["arn"], c["version"]) for c in entries] == [
-        (f"{ARN}/multi/{v}", v) for v in ("2.2.4", "1.7.8", "1.6.8", "1.0.0")]
-    entry = entries[-1]
+        (f"{ARN}/multi/{v}", v) for v in ("1.0.0", "1.6.8", "1.7.8", "2.2.4")]
+    entry = entries[0]
     assert ISO_MILLIS.match(entry.pop("dateCreated"))
     assert entry == {"arn": f"{ARN}/multi/1.0.0", "name": "multi", "version": "1.0.0", "description": "second build",
                      "platform": "Linux", "type": "BUILD", "owner": "123456789012", "status": "ACTIVE"}
@@ -363,7 +364,7 @@ def test_list_components_pages_by_next_token(versions):
         token = page.get("nextToken")
         if not token:
             break
-    assert seen == ["2.2.4", "1.7.8", "1.6.8", "1.0.0"]
+    assert seen == ["1.0.0", "1.6.8", "1.7.8", "2.2.4"]
 
 
 def test_list_components_forged_next_token(ib):

@@ -195,8 +195,8 @@ def test_list_images_versions_and_owner_amazon(ib):
     image(ib, first_recipe, infra)
     image(ib, recipe(ib, version="2.0.0"), infra)
     versions = ib.list_images()["imageVersionList"]
-    assert [v["arn"] for v in versions] == [f"{BASE}/2.0.0", f"{BASE}/1.0.0"]
-    assert versions[1] == {**versions[1], "name": "demo", "version": "1.0.0", "type": "AMI", "platform": "Linux",
+    assert [v["arn"] for v in versions] == [f"{BASE}/1.0.0", f"{BASE}/2.0.0"]  # versions ascending
+    assert versions[0] == {**versions[0], "name": "demo", "version": "1.0.0", "type": "AMI", "platform": "Linux",
                            "owner": ACCOUNT, "osVersion": "Amazon Linux 2023", "buildType": "USER_INITIATED"}
     assert [v["arn"] for v in ib.list_images(byName=True)["imageVersionList"]] == [f"{BASE}/2.0.0"]
     managed = ib.list_images(owner="Amazon", filters=[{"name": "name", "values": ["Amazon Linux 2023 x86"]}])["imageVersionList"]
@@ -210,7 +210,7 @@ def test_list_images_paginates(ib):
         image(ib, recipe(ib, version=f"1.0.{v}"), infra)
     pages = list(ib.get_paginator("list_images").paginate(PaginationConfig={"PageSize": 2}))
     assert [len(p["imageVersionList"]) for p in pages] == [2, 2, 1]
-    assert [v["version"] for p in pages for v in p["imageVersionList"]] == ["1.0.4", "1.0.3", "1.0.2", "1.0.1", "1.0.0"]
+    assert [v["version"] for p in pages for v in p["imageVersionList"]] == ["1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4"]
 
 
 def test_list_image_build_versions_newest_first(ib):

@@ -11,11 +11,11 @@ from tests.support.errors import raises
 ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 ARN = f"{ARN_PREFIX}:workflow"
 MANAGED = "arn:aws:imagebuilder:us-east-1:aws:workflow"
-MANAGED_VERSIONS = [
-    "build/build-container/1.0.1", "build/build-container/1.0.0", "build/build-image/1.0.3", "build/build-image/1.0.2",
-    "build/build-image/1.0.0",
-    "test/test-container/1.0.1", "test/test-container/1.0.0", "test/test-image/1.0.3", "test/test-image/1.0.2",
-    "test/test-image/1.0.0",
+MANAGED_VERSIONS = [  # by type, then name, versions ascending
+    "build/build-container/1.0.0", "build/build-container/1.0.1",
+    "build/build-image/1.0.0", "build/build-image/1.0.2", "build/build-image/1.0.3",
+    "test/test-container/1.0.0", "test/test-container/1.0.1",
+    "test/test-image/1.0.0", "test/test-image/1.0.2", "test/test-image/1.0.3",
     "distribution/distribute-container/1.0.0", "distribution/distribute-image/1.0.0",
 ]
 
