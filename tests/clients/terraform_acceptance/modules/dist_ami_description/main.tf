@@ -1,0 +1,23 @@
+# Replayed from hashicorp/terraform-provider-aws internal/service/imagebuilder/distribution_configuration_test.go
+#   at commit 009770e311b4f68aff290ab481398a1ba2a997de: testAccDistributionConfigurationConfig_amiDescription(rName, "description1"), rName = "tf-acc-dist-ami-description"
+# Every aws_imagebuilder_* argument is as the acceptance test sets it.
+
+locals {
+  # Stand-ins for data "aws_partition", data "aws_region" and data "aws_caller_identity".
+  partition  = "aws"
+  dns_suffix = "amazonaws.com"
+  region     = "us-east-1"
+  account_id = "123456789012"
+}
+
+resource "aws_imagebuilder_distribution_configuration" "test" {
+  name = "tf-acc-dist-ami-description"
+
+  distribution {
+    ami_distribution_configuration {
+      description = "description1"
+    }
+
+    region = local.region
+  }
+}

@@ -1,0 +1,24 @@
+# Replayed from hashicorp/terraform-provider-aws internal/service/imagebuilder/distribution_configuration_test.go
+#   at commit 009770e311b4f68aff290ab481398a1ba2a997de: testAccDistributionConfigurationConfig_fastLaunchEnabled(rName, "false"), rName = "tf-acc-dist-fast-launch-enabled"
+# Every aws_imagebuilder_* argument is as the acceptance test sets it.
+
+locals {
+  # Stand-ins for data "aws_partition", data "aws_region" and data "aws_caller_identity".
+  partition  = "aws"
+  dns_suffix = "amazonaws.com"
+  region     = "us-east-1"
+  account_id = "123456789012"
+}
+
+resource "aws_imagebuilder_distribution_configuration" "test" {
+  name = "tf-acc-dist-fast-launch-enabled"
+
+  distribution {
+    fast_launch_configuration {
+      account_id = local.account_id
+      enabled    = false
+    }
+
+    region = local.region
+  }
+}

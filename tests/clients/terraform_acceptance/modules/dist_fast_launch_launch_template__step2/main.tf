@@ -1,0 +1,30 @@
+# Replayed from hashicorp/terraform-provider-aws internal/service/imagebuilder/distribution_configuration_test.go
+#   at commit 009770e311b4f68aff290ab481398a1ba2a997de: testAccDistributionConfigurationConfig_fastLaunchLaunchTemplate2(rName), rName = "tf-acc-dist-fast-launch-launch-template"
+# Not Image Builder, replaced by literals: aws_launch_template.test2 (name rName) -> its name
+# Every aws_imagebuilder_* argument is as the acceptance test sets it.
+
+locals {
+  # Stand-ins for data "aws_partition", data "aws_region" and data "aws_caller_identity".
+  partition  = "aws"
+  dns_suffix = "amazonaws.com"
+  region     = "us-east-1"
+  account_id = "123456789012"
+}
+
+resource "aws_imagebuilder_distribution_configuration" "test" {
+  name = "tf-acc-dist-fast-launch-launch-template"
+
+  distribution {
+    fast_launch_configuration {
+      account_id = local.account_id
+      enabled    = true
+
+      launch_template {
+        launch_template_name    = "tf-acc-dist-fast-launch-launch-template" # aws_launch_template.test2.name
+        launch_template_version = "2"
+      }
+    }
+
+    region = local.region
+  }
+}

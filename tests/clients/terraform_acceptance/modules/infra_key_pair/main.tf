@@ -1,0 +1,10 @@
+# Replayed from hashicorp/terraform-provider-aws internal/service/imagebuilder/infrastructure_configuration_test.go
+#   at commit 0c13352b9dda23e8267eabdddc6f57fe2a81fccd: testAccInfrastructureConfigurationConfig_keyPair1(rName, publicKey), rName = "tf-acc-infra-key-pair"
+# Not Image Builder, replaced by literals: base config's aws_iam_instance_profile.test (named rName) -> its name; aws_key_pair.test (key_name rName) -> its name
+# Every aws_imagebuilder_* argument is as the acceptance test sets it.
+
+resource "aws_imagebuilder_infrastructure_configuration" "test" {
+  instance_profile_name = "tf-acc-infra-key-pair" # aws_iam_instance_profile.test.name
+  key_pair              = "tf-acc-infra-key-pair" # aws_key_pair.test.key_name
+  name                  = "tf-acc-infra-key-pair"
+}
