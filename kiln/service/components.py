@@ -45,10 +45,12 @@ def create_component(ctx, request):
     check_dry_run(request)
     # `version` is M.m.p; the build number is only in the ARN (as GetComponent shows).
     doc = {"arn": arn, "name": request["name"], "version": arn.split("/")[-2]}
-    if "description" in request:
-        doc["description"] = request["description"]
-    # The API Reference's 2026 GetComponent / GetWorkflow samples show this default.
-    doc["changeDescription"] = request.get("changeDescription") or "Initial version"
+    # changeDescription only when given: the Terraform provider's acceptance tests
+    # (TestAccImageBuilderComponent_basic, ..._Workflow_basic) expect none from AWS, and
+    # its schema would replace the resource on every plan if one were filled in.
+    for k in ("description", "changeDescription"):
+        if k in request:
+            doc[k] = request[k]
     doc["type"] = document.type
     doc["platform"] = request["platform"]
     if request.get("supportedOsVersions"):

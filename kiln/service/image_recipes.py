@@ -136,9 +136,10 @@ def create_image_recipe(ctx, request):
             doc[k] = request[k]
     doc["dateCreated"] = iso(ctx.now)
     doc["tags"] = request.get("tags") or {}
-    # The service fills in the working directory (model docs: /tmp, or C:/ on Windows).
-    doc["workingDirectory"] = request.get("workingDirectory") or ("C:/" if parent.platform == "Windows" else "/tmp")
-    for k in ("additionalInstanceConfiguration", "amiTags"):
+    # workingDirectory only when given, though builds use /tmp (C:/ on Windows) without one:
+    # the Terraform provider reads it back into an optional, replace-on-change attribute,
+    # so a value filled in here would replace every recipe on every plan.
+    for k in ("workingDirectory", "additionalInstanceConfiguration", "amiTags"):
         if k in request:
             doc[k] = request[k]
     ctx.tx.insert(Row(arn=arn, type=TYPE, name_key=key, name=request["name"], doc=doc,

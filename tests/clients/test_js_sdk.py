@@ -48,8 +48,7 @@ def test_create_and_get_shapes(seen):
     assert seen["dataRoundTrip"] is True
     component = seen["component"]
     assert seen["types"]["component"] == {
-        "arn": "string", "name": "string", "version": "string", "description": "string",
-        "changeDescription": "string", "type": "string",
+        "arn": "string", "name": "string", "version": "string", "description": "string", "type": "string",
         "platform": "string", "state": "object", "parameters": "array", "owner": "string", "data": "string",
         "encrypted": "boolean", "dateCreated": "string", "tags": "object",
     }

@@ -381,7 +381,7 @@ def test_list_component_build_versions_lists_builds_newest_first(versions):
     assert ISO_MILLIS.match(summary.pop("dateCreated"))
     assert summary == {"arn": f"{ARN}/multi/1.0.0/2", "name": "multi", "version": "1.0.0", "platform": "Linux",
                        "state": {"status": "ACTIVE"}, "type": "BUILD", "owner": "123456789012",
-                       "description": "second build", "changeDescription": "Initial version", "tags": {}}
+                       "description": "second build", "tags": {}}
 
 
 def test_list_component_build_versions_missing_version_is_empty(versions):

@@ -108,7 +108,6 @@ def test_get_image_embeds_recipe_infrastructure_and_distribution(ib):
     # Not in AWS's responses when the caller set none (issue 9's review of published responses).
     assert "imageSource" not in img and "loggingConfiguration" not in img
     assert "owner" not in img["imageRecipe"] and "type" not in img["imageRecipe"]
-    assert img["imageRecipe"]["workingDirectory"] == "/tmp"
     # The recipe as built: component and parent references resolved to build versions.
     embedded = img["imageRecipe"]
     assert embedded["arn"] == recipe_arn
