@@ -150,8 +150,8 @@ def test_the_clock_is_one_for_every_replica(replicas):
     a, b = replicas
     ib = a.client()
     manual = ib.create_image(imageRecipeArn=recipe(ib), infrastructureConfigurationArn=infrastructure(ib))["imageBuildVersionArn"]
-    moved = admin_request(b.server.url, "POST", "/_kiln/clock/advance", {"seconds": 7 * 86400})["now"]
-    seen = admin_request(a.server.url, "POST", "/_kiln/clock/advance", {"seconds": 0})["now"]
+    moved = admin_request(b.server.url, "POST", "/_kiln/clock/advance", {"seconds": 7 * 86400})["epochSeconds"]
+    seen = admin_request(a.server.url, "POST", "/_kiln/clock/advance", {"seconds": 0})["epochSeconds"]
     assert moved <= seen < moved + 5, (moved, seen)
     # The build (0.2 s per state) ended a week ago, by the clock both replicas share.
     assert ib.get_image(imageBuildVersionArn=manual)["image"]["state"]["status"] == "AVAILABLE"
@@ -160,5 +160,5 @@ def test_the_clock_is_one_for_every_replica(replicas):
     date = ib.get_infrastructure_configuration(infrastructureConfigurationArn=created)["infrastructureConfiguration"]["dateCreated"]
     assert date >= time.strftime("%Y-%m-%d", time.gmtime(moved - 60)), date
     admin_request(b.server.url, "POST", "/_kiln/reset")
-    back = admin_request(a.server.url, "POST", "/_kiln/clock/advance", {"seconds": 0})["now"]
+    back = admin_request(a.server.url, "POST", "/_kiln/clock/advance", {"seconds": 0})["epochSeconds"]
     assert abs(back - time.time()) < 5
