@@ -86,12 +86,17 @@ def banner(config: Config) -> str:
 @click.confirmation_option(prompt="Delete all kiln state?")
 def reset(data_dir, database_url):
     """Delete every resource in the store."""
-    from kiln.store import Store
+    from kiln.http.server import StartupError, open_store
 
     config = _config()
     config.data_dir = data_dir or config.data_dir
     config.database_url = database_url or config.database_url
-    Store(config.store_url()).reset()
+    try:
+        store = open_store(config)  # the same one-line answers as `kiln serve` when it cannot be opened
+    except StartupError as e:
+        raise CannotStart(str(e)) from None
+    store.reset()
+    store.close()
     click.echo("kiln state deleted")
 
 

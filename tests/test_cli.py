@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from kiln.cli import main
+from kiln.store.schema_version import HEAD
 from tests.support.backend import Backend
 from tests.support.errors import raises
 from tests.support.server import KilnServer, free_port
@@ -341,3 +342,32 @@ def test_sigterm_closes_the_store_and_exits_0(tmp_path):
     # SQLite folds the write-ahead log into the database and removes it when the last connection closes.
     assert sorted(os.listdir(data_dir)) == ["kiln.db"]
     assert len(server.seen) == 1, server.seen
+
+
+def _store_from_a_newer_kiln(data_dir) -> None:
+    import sqlite3
+
+    from kiln.store import Store
+    from kiln.store.schema_version import VERSION_TABLE
+
+    Store(f"sqlite:///{data_dir}/kiln.db").close()
+    conn = sqlite3.connect(f"{data_dir}/kiln.db")
+    conn.execute(f"UPDATE {VERSION_TABLE} SET version_num = '9999'")
+    conn.commit()
+    conn.close()
+
+
+def test_serve_on_a_store_written_by_a_newer_kiln_says_so(tmp_path):
+    _store_from_a_newer_kiln(tmp_path)
+    assert _cannot_start("--data-dir", str(tmp_path)) == (
+        f"Error: the store sqlite:///{tmp_path}/kiln.db was written by a newer kiln (schema revision 9999; "
+        f"this kiln knows revisions up to {HEAD}): upgrade kiln (pip install -U kiln) to open it.")
+
+
+def test_reset_of_a_store_written_by_a_newer_kiln_says_so_and_keeps_it(tmp_path):
+    _store_from_a_newer_kiln(tmp_path)
+    result = _kiln("reset", "--data-dir", str(tmp_path), "--yes")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"Error: the store sqlite:///{tmp_path}/kiln.db was written by a newer kiln (schema revision 9999; "
+        f"this kiln knows revisions up to {HEAD}): upgrade kiln (pip install -U kiln) to open it."]

@@ -64,7 +64,7 @@ def open_store(config: Config):
     """The store `config` names, or StartupError saying why it cannot be opened."""
     import sqlalchemy.exc
 
-    from kiln.store import Store
+    from kiln.store import Store, StoreTooNew
 
     data_dir = None if (config.database_url or config.in_memory) else (config.data_dir or default_data_dir())
     fix_dir = "pass a writable directory with --data-dir (KILN_DATA_DIR), or run with --in-memory"
@@ -72,6 +72,8 @@ def open_store(config: Config):
     try:
         url = config.store_url()  # creates the data directory
         return Store(url, config.cache_mb << 20)
+    except StoreTooNew as e:
+        raise StartupError(str(e)) from None
     except OSError as e:  # the data directory cannot be made
         raise StartupError(f"cannot use {data_dir or e.filename} as the data directory: {e.strerror}; {fix_dir}.") from None
     except ImportError as e:
