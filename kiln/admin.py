@@ -2,6 +2,8 @@
 advanced or failed on request. Served under /_kiln/ and used by the pytest plugin."""
 from __future__ import annotations
 
+import datetime
+
 from kiln.engine import timeline
 from kiln.engine.timeline import IN_PROGRESS, LIFECYCLE
 from kiln.protocol.spec import operations
@@ -40,6 +42,52 @@ def advance_clock(kiln, seconds: float) -> dict:
     now = kiln.clock.now()
     kiln.engine.run(now)
     return {"now": now}
+
+
+def parse_time(text: str) -> float:
+    """An ISO 8601 instant with its offset (2027-03-27T05:00:00Z) as epoch seconds."""
+    try:
+        t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise AdminError(f"at must be an ISO 8601 time such as 2027-03-27T05:00:00Z, not {text!r}.") from None
+    if t.tzinfo is None:
+        raise AdminError(f"at must say its offset from UTC (end it with Z or +01:00), not {text!r}.")
+    return t.timestamp()
+
+
+def freeze_clock(kiln, at: float | None = None) -> dict:
+    """Stop kiln's clock (at `at`, epoch seconds, if given: never earlier than now) and
+    apply what fell due up to it; `advance_clock` then moves it in exact steps."""
+    now = kiln.clock.now()
+    if at is not None and at < now:
+        raise AdminError(f"at must not be before kiln's clock ({now}); kiln's clock only moves forward.")
+    kiln.clock.freeze(at)
+    now = kiln.clock.now()
+    kiln.engine.run(now)
+    return {"now": now}
+
+
+def unfreeze_clock(kiln) -> dict:
+    """Let kiln's clock run again from where it stands."""
+    kiln.clock.unfreeze()
+    return {"now": kiln.clock.now()}
+
+
+def publish_release(kiln, arn: str) -> dict:
+    """Publish a new version of an AWS-managed image or component (`arn`: its new build
+    ARN), as AWS does when it releases one: wildcards resolve to it from now on."""
+    from kiln.service import arns, catalog_releases
+
+    parsed = arns.parse(arn)
+    if parsed is None:
+        raise AdminError(f"'{arn}' is not an Image Builder ARN.")
+    now = kiln.clock.now()
+    try:
+        doc = kiln.store.run(lambda tx: catalog_releases.publish(kiln.due_context(tx, now), arn),
+                             arns.AWS_OWNER, parsed.region)
+    except catalog_releases.ReleaseError as e:
+        raise AdminError(str(e)) from None
+    return {"published": arn, "dateCreated": doc["dateCreated"]}
 
 
 def advance_builds(kiln, image_arn: str | None = None, to_end: bool = False) -> dict:

@@ -138,7 +138,11 @@ def admin_request(url: str, method: str, path: str, body: dict | None = None, ti
 class KilnControl:
     """kiln's own controls, for one kiln: the in-process one (``kiln``) or a server (``url``).
 
-    * ``advance_clock(seconds)``: move kiln's clock forward (builds with timed states progress).
+    * ``advance_clock(seconds)``: move kiln's clock forward (builds with timed states progress,
+      scheduled pipelines fire, each at its own moment).
+    * ``publish_release(arn)``: a new version of an AWS-managed image or component (its build ARN).
+    * ``freeze_clock(at=None)`` / ``unfreeze_clock()``: stop kiln's clock (at an ISO 8601 time, not
+      before now) so that only ``advance_clock`` moves it; let it run again.
     * ``advance_builds(arn=None, to_end=False)``: move builds in progress on by one state (or to
       the end); returns ``{build ARN: state now}``.
     * ``fail_next_build(state, reason)``: the next image created fails when it reaches ``state``.
@@ -162,6 +166,32 @@ class KilnControl:
 
             return admin.advance_clock(self.kiln, seconds)["now"]
         return self._post("/_kiln/clock/advance", {"seconds": seconds})["epochSeconds"]
+
+    def freeze_clock(self, at: str | None = None) -> float:
+        """Stop kiln's clock, at `at` (ISO 8601, e.g. "2027-03-27T05:00:00Z"; not before
+        now) if given; returns the clock (epoch seconds)."""
+        if self.kiln is not None:
+            from kiln import admin
+
+            return admin.freeze_clock(self.kiln, admin.parse_time(at) if at else None)["now"]
+        return self._post("/_kiln/clock/freeze", {"at": at} if at else {})["epochSeconds"]
+
+    def unfreeze_clock(self) -> float:
+        if self.kiln is not None:
+            from kiln import admin
+
+            return admin.unfreeze_clock(self.kiln)["now"]
+        return self._post("/_kiln/clock/unfreeze")["epochSeconds"]
+
+    def publish_release(self, arn: str) -> dict:
+        """Publish a new version of an AWS-managed image or component (its new build ARN,
+        e.g. arn:aws:imagebuilder:us-east-1:aws:image/amazon-linux-2023-x86/2027.1.5/1), as
+        AWS does when it releases one."""
+        if self.kiln is not None:
+            from kiln import admin
+
+            return admin.publish_release(self.kiln, arn)
+        return self._post("/_kiln/catalog/publish", {"arn": arn})
 
     def advance_builds(self, arn: str | None = None, to_end: bool = False) -> dict[str, str]:
         if self.kiln is not None:

@@ -7,7 +7,9 @@ kiln/fast_path.py straight from the scope, before any of that is built.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime
+import logging
 from time import perf_counter
 
 import orjson
@@ -17,6 +19,7 @@ from kiln.core import Kiln, Request, Response, new_request_id
 from kiln.identity import identify
 
 _JSON = (b"content-type", b"application/json")
+log = logging.getLogger("kiln")
 
 
 def make_app(kiln: Kiln, on_shutdown=None):
@@ -26,7 +29,7 @@ def make_app(kiln: Kiln, on_shutdown=None):
     async def app(scope, receive, send):
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
-                await _lifespan(receive, send, on_shutdown)
+                await _lifespan(receive, send, on_shutdown, kiln)
             return
         # core reads one header, the SigV4 authorization (uvicorn gives names in lower case).
         authorization = None
@@ -77,16 +80,37 @@ def make_app(kiln: Kiln, on_shutdown=None):
     return app
 
 
-async def _lifespan(receive, send, on_shutdown):
+# How often a quiet server asks the engine whether anything fell due (a scheduled
+# build, a build's next state): work is never more than this late without requests.
+TICK_SECONDS = 1.0
+
+
+async def _lifespan(receive, send, on_shutdown, kiln):
+    ticker = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            ticker = asyncio.get_running_loop().create_task(_tick(kiln))
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if ticker is not None:
+                ticker.cancel()
             if on_shutdown is not None:
                 on_shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def _tick(kiln) -> None:
+    """The light timer: the same catch-up every request makes (one indexed probe when
+    nothing is due), so a server nobody calls still builds on schedule. Not a second
+    engine: several processes or replicas ticking at once apply each piece once."""
+    while True:
+        await asyncio.sleep(TICK_SECONDS)
+        try:
+            kiln.engine.catch_up(kiln.clock.now())
+        except Exception:  # a store hiccup: the next tick (or request) tries again
+            log.exception("catching up with due work failed")
 
 
 def _json(status: int, doc: dict, headers: dict | None = None) -> Response:
@@ -100,6 +124,9 @@ _ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "/_kiln/operations": ("GET", {}),
     "/_kiln/reset": ("POST", {}),
     "/_kiln/clock/advance": ("POST", {"seconds": _NUMBER}),
+    "/_kiln/clock/freeze": ("POST", {"at": _STRING}),
+    "/_kiln/clock/unfreeze": ("POST", {}),
+    "/_kiln/catalog/publish": ("POST", {"arn": _STRING}),
     "/_kiln/builds/advance": ("POST", {"imageBuildVersionArn": _STRING, "toEnd": _BOOLEAN}),
     "/_kiln/builds/fail": ("POST", {"state": _STRING, "reason": _STRING, "imageBuildVersionArn": _STRING,
                                     "account": _STRING, "region": _STRING}),
@@ -157,6 +184,18 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
                                        f"not {args['seconds']}.")
             now = admin.advance_clock(kiln, float(args["seconds"]))["now"]
             return _json(200, {"now": iso_time(now), "epochSeconds": now})
+        if path == "/_kiln/clock/freeze":
+            at = admin.parse_time(args["at"]) if "at" in args else None
+            now = admin.freeze_clock(kiln, at)["now"]
+            return _json(200, {"now": iso_time(now), "epochSeconds": now})
+        if path == "/_kiln/clock/unfreeze":
+            now = admin.unfreeze_clock(kiln)["now"]
+            return _json(200, {"now": iso_time(now), "epochSeconds": now})
+        if path == "/_kiln/catalog/publish":
+            if "arn" not in args:
+                raise admin.AdminError("arn is required: the build ARN of the new version, e.g. "
+                                       "arn:aws:imagebuilder:us-east-1:aws:image/amazon-linux-2023-x86/2027.1.5/1.")
+            return _json(200, admin.publish_release(kiln, args["arn"]))
         if path == "/_kiln/builds/advance":
             return _json(200, admin.advance_builds(kiln, args.get("imageBuildVersionArn"), args.get("toEnd", False)))
         return _json(200, admin.plan_failure(  # /_kiln/builds/fail

@@ -18,6 +18,7 @@ FAMILIES = (
     "infrastructure_configurations",
     "distribution_configurations",
     "images",
+    "image_pipelines",
     "tags",
 )
 

@@ -74,26 +74,50 @@ def embedded_recipe(ctx, recipe: Row, parent: image_recipes.Parent, used: list[R
 
 @operation("CreateImage")
 def create_image(ctx, request):
+    row = start_build(ctx, request, "USER_INITIATED")
+    return {
+        "clientToken": request["clientToken"],
+        "imageBuildVersionArn": row.arn,
+        "latestVersionReferences": references(row.arn),
+    }
+
+
+def check_workflows(ctx, request: dict) -> list[Row]:
+    """Custom workflows resolve, and come with the execution role they need."""
+    if request.get("workflows") and not request.get("executionRole"):
+        raise InvalidParameterCombinationException(
+            "The value supplied for parameter 'executionRole' is not valid. An execution role is required when custom workflows are specified."
+        )
+    return [workflows.resolve(ctx, w["workflowArn"], f"workflows[{i}].workflowArn")
+            for i, w in enumerate(request.get("workflows") or ())]
+
+
+def resolved_dependencies(ctx, recipe: Row) -> tuple[image_recipes.Parent, list[Row]]:
+    """What the recipe's version and wildcard references resolve to now: the parent
+    image and the component builds a build started now would use."""
+    parent = image_recipes.resolve_parent(ctx, recipe.doc["parentImage"], "imageRecipeArn")
+    used = image_recipes.check_components(ctx, recipe.doc.get("components") or [], None)
+    return parent, used
+
+
+def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | None = None) -> Row:
+    """A new build of a recipe (CreateImage's members in `request`), PENDING now and
+    moving on by its timeline: CreateImage, StartImagePipelineExecution and scheduled
+    pipeline runs all start builds here."""
     if bool(request.get("imageRecipeArn")) == bool(request.get("containerRecipeArn")):
         raise InvalidRequestException("You must specify exactly one of the parameters 'imageRecipeArn' and 'containerRecipeArn'.")
     if request.get("containerRecipeArn"):
         parse_arn("containerRecipeArn", request["containerRecipeArn"], ("container-recipe",))
         raise not_found("ContainerRecipe", request["containerRecipeArn"])
     recipe = image_recipes.resolve(ctx, request["imageRecipeArn"])
-    infra = _config(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
+    infra = config_row(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
                     "infrastructure-configuration", "InfrastructureConfiguration")
     distribution = None
     if request.get("distributionConfigurationArn"):
         distribution = distribution_configurations.get_row(ctx, request["distributionConfigurationArn"]).doc
-    if request.get("workflows") and not request.get("executionRole"):
-        raise InvalidParameterCombinationException(
-            "The value supplied for parameter 'executionRole' is not valid. An execution role is required when custom workflows are specified."
-        )
-    for i, w in enumerate(request.get("workflows") or ()):
-        workflows.resolve(ctx, w["workflowArn"], f"workflows[{i}].workflowArn")
+    check_workflows(ctx, request)
     # Version and wildcard references resolve now, when the build starts.
-    parent = image_recipes.resolve_parent(ctx, recipe.doc["parentImage"], "imageRecipeArn")
-    used = image_recipes.check_components(ctx, recipe.doc.get("components") or [], None)
+    parent, used = resolved_dependencies(ctx, recipe)
 
     version = recipe.doc["version"]
     build = ctx.tx.next_number(f"{TYPE}/{recipe.name_key}/{version}")
@@ -109,12 +133,14 @@ def create_image(ctx, request):
 
     doc = {"arn": arn, "type": "AMI", "name": recipe.name, "version": f"{version}/{build}", "platform": recipe.doc["platform"],
            "enhancedImageMetadataEnabled": request.get("enhancedImageMetadataEnabled", True),
-           "state": {"status": "PENDING"}, "imageRecipe": embedded_recipe(ctx, recipe, parent, used),
-           "infrastructureConfiguration": infra.doc}
+           "state": {"status": "PENDING"}, "imageRecipe": embedded_recipe(ctx, recipe, parent, used)}
+    if source_pipeline_arn is not None:
+        doc["sourcePipelineArn"] = source_pipeline_arn
+    doc["infrastructureConfiguration"] = infra.doc
     if distribution is not None:
         doc["distributionConfiguration"] = distribution
     doc.update(imageTestsConfiguration=tests, dateCreated=iso(ctx.now), outputResources={"amis": []},
-               tags=request.get("tags") or {}, buildType="USER_INITIATED")
+               tags=request.get("tags") or {}, buildType=build_type)
     for k in ("imageScanningConfiguration", "executionRole", "workflows", "loggingConfiguration"):
         if request.get(k):
             doc[k] = request[k]
@@ -127,14 +153,10 @@ def create_image(ctx, request):
     row.next_due = timeline.next_due(plan) if row.status in IN_PROGRESS else None
     ctx.tx.insert(row)
     _ensure_version_row(ctx, row, parent)
-    return {
-        "clientToken": request["clientToken"],
-        "imageBuildVersionArn": arn,
-        "latestVersionReferences": references(arn),
-    }
+    return row
 
 
-def _config(ctx, arn: str, param: str, kind: str, label: str) -> Row:
+def config_row(ctx, arn: str, param: str, kind: str, label: str) -> Row:
     parse_arn(param, arn, (kind,))
     row = ctx.tx.get(arn, kind)
     if row is None:

@@ -39,6 +39,15 @@ def managed(kind: str, region: str) -> Sorted:
     return Sorted(rows)
 
 
+def managed_table(ctx, kind: str) -> Sorted:
+    """The AWS-managed resources of one kind in the caller's region: the catalog, plus
+    the versions published since through /_kiln/catalog/publish (rows of the store's
+    `aws` account, kiln/service/catalog_releases.py)."""
+    table = managed(kind, ctx.region)
+    published = ctx.tx.of(arns.AWS_OWNER).page(kind, None, 10_000)
+    return Sorted(table.rows + published) if published else table
+
+
 def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row | None:
     """The row an ARN names: a build ARN names exactly one build (any state);
     version and wildcard ARNs name the newest matching build in `status`."""
@@ -48,7 +57,7 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
     if parsed.build is not None and None in nodes:
         return None
     if parsed.owner == arns.AWS_OWNER:
-        found = [row for row in managed(parsed.kind, ctx.region).rows
+        found = [row for row in managed_table(ctx, parsed.kind).rows
                  if row.name_key == parsed.name and matches(nodes, row.version)
                  and (row.build == parsed.build if parsed.build is not None else status is None or row.status == status)]
         return max(found, key=_newness, default=None)
@@ -130,7 +139,7 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
         fetch = lambda after, n: ctx.tx.page(kind, after, n, name_key=name_key, descending=newest_first)  # noqa: E731
         newest = lambda row, *version: ctx.tx.latest(kind, row.name_key, *version)  # noqa: E731
     elif owner == "Amazon":
-        table = managed(kind, ctx.region)
+        table = managed_table(ctx, kind)
         fetch = lambda after, n: table.fetch(after, n, descending=newest_first)  # noqa: E731
 
         def newest(row, *version):

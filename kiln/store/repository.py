@@ -133,6 +133,11 @@ class Tx:
     def _scope(self, table):
         return sa.and_(table.c.account == self.account, table.c.region == self.region)
 
+    def of(self, account: str) -> "Tx":
+        """The same transaction, scoped to another account in this region (the
+        AWS-managed resources kiln keeps under the account `aws`)."""
+        return Tx(self.conn, account, self.region, self.shape)
+
     # -- resources -------------------------------------------------------
     def get(self, arn: str, type_: str | None = None) -> Row | None:
         mark = _PLACEHOLDER[self.conn.dialect.name]  # kiln runs on SQLite or PostgreSQL only
@@ -244,6 +249,11 @@ class Tx:
         ]
         if rows:
             self.conn.execute(references.insert(), rows)
+
+    def set_references(self, from_arn: str, to_arns) -> None:
+        """What `from_arn` uses is now `to_arns` (an update that changes them)."""
+        self.conn.execute(references.delete().where(self._scope(references), references.c.from_arn == from_arn))
+        self.add_references(from_arn, to_arns)
 
     def referrers(self, to_arn: str) -> list[str]:
         q = sa.select(references.c.from_arn).where(self._scope(references), references.c.to_arn == to_arn)
