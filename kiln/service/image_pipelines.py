@@ -43,12 +43,7 @@ DEFAULT_FAILURE_LIMIT = 5
 def _document(ctx, request: dict, arn: str, name: str, created: str) -> tuple[dict, list[str]]:
     """The pipeline document a Create or Update request describes, checked the way the
     service checks it, and the ARNs it depends on (what it keeps from being deleted)."""
-    if bool(request.get("imageRecipeArn")) == bool(request.get("containerRecipeArn")):
-        raise InvalidRequestException("You must specify exactly one of the parameters 'imageRecipeArn' and 'containerRecipeArn'.")
-    if request.get("containerRecipeArn"):
-        parse_arn("containerRecipeArn", request["containerRecipeArn"], ("container-recipe",))
-        raise not_found("ContainerRecipe", request["containerRecipeArn"])
-    recipe = image_recipes.resolve(ctx, request["imageRecipeArn"])
+    recipe = images.recipe_of(ctx, request)
     infra = images.config_row(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
                               "infrastructure-configuration", "InfrastructureConfiguration")
     used = [recipe.arn, infra.arn]

@@ -100,16 +100,21 @@ def resolved_dependencies(ctx, recipe: Row) -> tuple[image_recipes.Parent, list[
     return parent, used
 
 
-def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | None = None) -> Row:
-    """A new build of a recipe (CreateImage's members in `request`), PENDING now and
-    moving on by its timeline: CreateImage, StartImagePipelineExecution and scheduled
-    pipeline runs all start builds here."""
+def recipe_of(ctx, request: dict) -> Row:
+    """The recipe a request names: exactly one of imageRecipeArn and containerRecipeArn."""
     if bool(request.get("imageRecipeArn")) == bool(request.get("containerRecipeArn")):
         raise InvalidRequestException("You must specify exactly one of the parameters 'imageRecipeArn' and 'containerRecipeArn'.")
     if request.get("containerRecipeArn"):
         parse_arn("containerRecipeArn", request["containerRecipeArn"], ("container-recipe",))
         raise not_found("ContainerRecipe", request["containerRecipeArn"])
-    recipe = image_recipes.resolve(ctx, request["imageRecipeArn"])
+    return image_recipes.resolve(ctx, request["imageRecipeArn"])
+
+
+def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | None = None) -> Row:
+    """A new build of a recipe (CreateImage's members in `request`), PENDING now and
+    moving on by its timeline: CreateImage, StartImagePipelineExecution and scheduled
+    pipeline runs all start builds here."""
+    recipe = recipe_of(ctx, request)
     infra = config_row(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
                     "infrastructure-configuration", "InfrastructureConfiguration")
     distribution = None

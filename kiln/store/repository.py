@@ -460,14 +460,7 @@ class Store:
             earliest = cached[0]
             if earliest is None or now < earliest:
                 return False
-        if self.dialect == "sqlite":
-            row = self._reader().connection.driver_connection.execute(_EARLIEST_DUE).fetchone()
-            earliest = row[0] if row else None
-        else:
-            with self.engine.connect() as conn:
-                earliest = conn.exec_driver_sql(_EARLIEST_DUE).scalar()
-                conn.rollback()
-        self._due_cache = (earliest, time.monotonic())
+        earliest = self.earliest_due()
         return earliest is not None and earliest <= now
 
     def earliest_due(self) -> float | None:
