@@ -53,9 +53,8 @@ def _document(ctx, request: dict, arn: str, name: str, created: str) -> tuple[di
     schedule = None
     if request.get("schedule"):
         schedule = dict(request["schedule"])
-        if schedule.get("scheduleExpression"):
-            parsed = schedules.parse(schedule["scheduleExpression"], schedule.get("timezone"))
-            schedule["timezone"] = parsed.timezone
+        if schedule.get("scheduleExpression"):  # checked now; evaluated in UTC unless a timezone is given
+            schedules.parse(schedule["scheduleExpression"], schedule.get("timezone"))
         schedule.setdefault("pipelineExecutionStartCondition", DEPENDENCY_UPDATES)
 
     doc = {"arn": arn, "name": name}
@@ -72,6 +71,7 @@ def _document(ctx, request: dict, arn: str, name: str, created: str) -> tuple[di
         doc["schedule"] = schedule
     doc["status"] = request.get("status") or "ENABLED"
     doc["dateCreated"] = created
+    doc["dateUpdated"] = created  # as AWS's samples show a pipeline never updated
     for k in ("imageScanningConfiguration", "imageTags", "executionRole", "workflows", "loggingConfiguration"):
         if request.get(k):
             doc[k] = request[k]
@@ -138,7 +138,8 @@ def view(ctx, row: Row) -> dict:
             doc["lastRunStatus"] = build.status
     if copy.next_due is not None:
         doc["dateNextRun"] = iso(copy.next_due)
-    doc["consecutiveFailures"] = copy.timeline["failures"]
+    if last is not None:  # AWS's samples of pipelines that never ran show no count
+        doc["consecutiveFailures"] = copy.timeline["failures"]
     return doc
 
 
@@ -245,7 +246,8 @@ def update_image_pipeline(ctx, request):
     row.next_due = _next_run(doc, ctx.now)
     ctx.tx.save(row)
     ctx.tx.set_references(row.arn, used)
-    return {"clientToken": request["clientToken"], "imagePipelineArn": row.arn}
+    # No clientToken, as AWS's UpdateImagePipeline sample answers (and its other Updates).
+    return {"imagePipelineArn": row.arn}
 
 
 @operation("DeleteImagePipeline")
