@@ -135,3 +135,33 @@ def plan_failure(kiln, state: str, reason: str, image_arn: str | None = None,
         return {"planned": image_arn, "state": state}
 
     return kiln.store.run(run, "", "")
+
+
+def seed_inventory(kiln, image_arn: str, packages: list | None = None, findings: list | None = None) -> dict:
+    """Give an image (a build ARN, or a version or wildcard ARN: its newest AVAILABLE build;
+    an AWS-managed image too) the packages (`[{"packageName", "packageVersion"}]`) and scan
+    findings (ImageScanFinding objects) that ListImagePackages, ListImageScanFindings and
+    ListImageScanFindingAggregations list for it and for every image built from it. A list
+    given replaces the one seeded before; one left out (None) is kept. kiln invents none."""
+    from kiln.errors import ApiError
+    from kiln.service import arns, image_scans
+
+    if not isinstance(image_arn, str) or not image_arn:
+        raise AdminError("imageArn is required: the ARN of the image the packages and findings belong to.")
+    if packages is None and findings is None:
+        raise AdminError("Give packages, findings or both: the image's inventory and its scan findings.")
+    parsed = arns.parse(image_arn)
+    if parsed is None or parsed.kind != "image":
+        raise AdminError(f"imageArn must be an Image Builder image ARN, not {image_arn!r}.")
+    try:
+        image_scans.check_seed(packages, findings)
+    except image_scans.SeedError as e:
+        raise AdminError(str(e)) from None
+    now = kiln.clock.now()
+    try:
+        return kiln.store.run(lambda tx: image_scans.seed(kiln.due_context(tx, now), image_arn, packages, findings),
+                              parsed.owner, parsed.region)
+    except ApiError as e:
+        raise AdminError(e.message) from None
+    except image_scans.SeedError as e:
+        raise AdminError(str(e)) from None

@@ -147,6 +147,9 @@ class KilnControl:
       the end); returns ``{build ARN: state now}``.
     * ``fail_next_build(state, reason)``: the next image created fails when it reaches ``state``.
     * ``fail_build(arn, state, reason)``: this build in progress fails in ``state``.
+    * ``seed_inventory(arn, packages=None, findings=None)``: the packages and scan findings an
+      image (or an AWS-managed parent image) has, listed by ListImagePackages and
+      ListImageScanFindings for it and for the images built from it.
     * ``reset()``: delete every resource and put the clock back to the real time.
     """
 
@@ -216,6 +219,23 @@ class KilnControl:
 
             return admin.plan_failure(self.kiln, state, reason, arn)
         return self._post("/_kiln/builds/fail", {"state": state, "reason": reason, "imageBuildVersionArn": arn})
+
+    def seed_inventory(self, arn: str, packages: list | None = None, findings: list | None = None) -> dict:
+        """Seed an image's packages (``[{"packageName": ..., "packageVersion": ...}]``) and scan
+        findings (ImageScanFinding objects, without awsAccountId, imageBuildVersionArn and
+        imagePipelineArn, which kiln fills in). A list given replaces the one seeded before.
+        Returns ``{"imageBuildVersionArn", "packages", "findings"}`` (counts), and ``notes`` when
+        the image itself will not list them."""
+        if self.kiln is not None:
+            from kiln import admin
+
+            return admin.seed_inventory(self.kiln, arn, packages, findings)
+        body: dict = {"imageArn": arn}
+        if packages is not None:
+            body["packages"] = packages
+        if findings is not None:
+            body["findings"] = findings
+        return self._post("/_kiln/images/inventory", body)
 
     def reset(self) -> None:
         """Delete every resource and put kiln's clock back to the real time."""

@@ -118,7 +118,7 @@ def _json(status: int, doc: dict, headers: dict | None = None) -> Response:
 
 
 # Each admin route: its method and the body fields it takes (name -> JSON type, checked before use).
-_NUMBER, _BOOLEAN, _STRING = "a number", "a boolean", "a string"
+_NUMBER, _BOOLEAN, _STRING, _LIST = "a number", "a boolean", "a string", "a list"
 _ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "/_kiln/health": ("GET", {}),
     "/_kiln/operations": ("GET", {}),
@@ -130,11 +130,13 @@ _ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "/_kiln/builds/advance": ("POST", {"imageBuildVersionArn": _STRING, "toEnd": _BOOLEAN}),
     "/_kiln/builds/fail": ("POST", {"state": _STRING, "reason": _STRING, "imageBuildVersionArn": _STRING,
                                     "account": _STRING, "region": _STRING}),
+    "/_kiln/images/inventory": ("POST", {"imageArn": _STRING, "packages": _LIST, "findings": _LIST}),
 }
 _IS = {
     _NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     _BOOLEAN: lambda v: isinstance(v, bool),
     _STRING: lambda v: isinstance(v, str),
+    _LIST: lambda v: isinstance(v, list),
 }
 
 
@@ -196,6 +198,10 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
                 raise admin.AdminError("arn is required: the build ARN of the new version, e.g. "
                                        "arn:aws:imagebuilder:us-east-1:aws:image/amazon-linux-2023-x86/2027.1.5/1.")
             return _json(200, admin.publish_release(kiln, args["arn"]))
+        if path == "/_kiln/images/inventory":
+            if "imageArn" not in args:
+                raise admin.AdminError("imageArn is required: the ARN of the image the packages and findings belong to.")
+            return _json(200, admin.seed_inventory(kiln, args["imageArn"], args.get("packages"), args.get("findings")))
         if path == "/_kiln/builds/advance":
             return _json(200, admin.advance_builds(kiln, args.get("imageBuildVersionArn"), args.get("toEnd", False)))
         return _json(200, admin.plan_failure(  # /_kiln/builds/fail

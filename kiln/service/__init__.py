@@ -20,6 +20,7 @@ FAMILIES = (
     "images",
     "image_pipelines",
     "tags",
+    "image_scans",
 )
 
 

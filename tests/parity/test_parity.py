@@ -81,6 +81,8 @@ def _run_setup(k, client, steps) -> None:
                 admin.plan_failure(k, step["state"], step["reason"])
             elif step["admin"] == "advance_builds":
                 admin.advance_builds(k, step.get("imageBuildVersionArn"), step.get("toEnd", False))
+            elif step["admin"] == "seed_inventory":
+                admin.seed_inventory(k, step["imageArn"], step.get("packages"), step.get("findings"))
             else:
                 raise ValueError(f"unknown admin step {step['admin']!r}")
         elif "call" in step:
