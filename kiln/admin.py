@@ -40,7 +40,7 @@ def advance_clock(kiln, seconds: float) -> dict:
     and apply what fell due on the way, each piece at its own moment."""
     kiln.clock.advance(seconds)
     now = kiln.clock.now()
-    kiln.engine.run(now)
+    kiln.engine.run(now, wait=True)
     return {"now": now}
 
 
@@ -63,7 +63,7 @@ def freeze_clock(kiln, at: float | None = None) -> dict:
         raise AdminError(f"at must not be before kiln's clock ({now}); kiln's clock only moves forward.")
     kiln.clock.freeze(at)
     now = kiln.clock.now()
-    kiln.engine.run(now)
+    kiln.engine.run(now, wait=True)
     return {"now": now}
 
 

@@ -26,10 +26,15 @@ due work exactly once: the store claims the row inside the write transaction
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 from kiln.store import Row, Store, Tx
+
+# How long run() waits for due rows another replica holds before giving up (it then
+# applies them later, at the next request or tick).
+HELD_WAIT_SECONDS = 10.0
 
 # Row type -> fn(ctx, row): what happens when a row of that type falls due.
 DUE_HANDLERS: dict[str, Callable] = {}
@@ -78,19 +83,29 @@ class DueEngine:
             return 0
         return self.run(now)
 
-    def run(self, until: float) -> int:
+    def run(self, until: float, wait: bool = False) -> int:
         """Apply every piece of work due by `until`, earliest first, including work
         that it creates. Returns how many pieces this process applied."""
         applied = 0
+        held_since = None
         while True:
             earliest = self.store.earliest_due()
             if earliest is None or earliest > until:
                 return applied
-            if not self.store.apply_next_due(until, self._apply):
-                # PostgreSQL: another replica holds the due rows right now (SKIP LOCKED);
-                # it applies them.
+            if self.store.apply_next_due(until, self._apply):
+                applied += 1
+                held_since = None
+                continue
+            # PostgreSQL: another replica is applying the earliest row right now (SKIP
+            # LOCKED). A request leaves it to that replica (it must not hold up the
+            # event loop); a clock advance (`wait`) waits, so that what fell due exists
+            # when it answers. Bounded, in case that replica died holding the lock.
+            if not wait:
                 return applied
-            applied += 1
+            held_since = held_since or time.monotonic()
+            if time.monotonic() - held_since > HELD_WAIT_SECONDS:
+                return applied
+            time.sleep(0.002)
 
     def _apply(self, tx: Tx, row: Row) -> None:
         handler = DUE_HANDLERS.get(row.type)

@@ -136,7 +136,10 @@ def serve(config: Config, on_started=None) -> None:
     """Serve until SIGTERM or SIGINT, then close the store and return (the exit is 0).
     StartupError if the store cannot be opened or the port bound."""
     quiet = config.log_level if config.log_level in ("error", "critical") else "warning"  # uvicorn's own logs
-    kwargs = dict(log_level=quiet, access_log=False, http="httptools", lifespan="on")
+    # Idle keep-alive connections stay open a minute (uvicorn's default is 5 s): a client
+    # whose request crosses the server's close of an idle connection sees it reset, and a
+    # long clock advance makes such crossings likely.
+    kwargs = dict(log_level=quiet, access_log=False, http="httptools", lifespan="on", timeout_keep_alive=60)
     try:
         import uvloop  # noqa: F401
         kwargs["loop"] = "uvloop"
