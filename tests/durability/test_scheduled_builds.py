@@ -7,10 +7,10 @@ replicas' real timers, a stream of requests to both and clock advances through o
 them race for those rows, then check the builds against the schedule: exactly one build
 per firing, dated at its firing, numbered 1..N without gaps.
 
-Exactly once holds on both stores. What does not yet hold on PostgreSQL is "applied by the
-time the advance answers": a catch-up gives up on rows another replica holds, so reads
-through the advancing replica can lag its clock for about a second (the xfail test at the
-end); the exactly-once checks therefore wait, bounded, for the last firing to show.
+Exactly once holds on both stores, and a clock advance answers once what fell due is applied
+(the last test). A request's catch-up still leaves rows another replica holds to that replica,
+so reads through the other processes can lag the clock briefly; the exactly-once checks
+therefore wait, bounded, for the last firing to show.
 """
 from __future__ import annotations
 
@@ -187,8 +187,8 @@ def _firings(period: int, after: float, until: float) -> list[float]:
 
 def _settle(deployment: Deployment, arn: str, until: float, period: int, timeout: float = 15.0) -> float:
     """Wait (bounded) until every process shows the firing due last by `until` applied and
-    every build ended. Returns how long that took: on PostgreSQL a catch-up gives up on
-    rows another replica holds (see the xfail test below), so a read can lag the clock."""
+    every build ended. Returns how long that took: on PostgreSQL a request's catch-up leaves
+    rows another replica holds to it, so a read can lag the clock briefly."""
     last = _iso(_firings(period, until - period, until)[-1])
     began = time.monotonic()
     while True:
