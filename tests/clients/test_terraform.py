@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -72,13 +74,45 @@ def test_apply_plan_update_destroy(timed_server, tmp_path):
     assert amazon["arns"] and all(re.fullmatch(r"arn:aws:imagebuilder:us-east-1:aws:component/update-linux/\d+\.\d+\.\d+", a)
                                   for a in amazon["arns"])
 
+    # The image pipeline: a daily schedule at midnight in Europe/Berlin, read back with the
+    # next run kiln computed from its own clock (the pipeline's creation time is on that clock).
+    pipeline = out["pipeline"]
+    assert pipeline["arn"] == "arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/tf-nightly"
+    assert pipeline["platform"] == "Linux" and pipeline["status"] == "ENABLED"
+    assert pipeline["timezone"] == "Europe/Berlin" and pipeline["date_last_run"] == ""
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    assert re.fullmatch(stamp, pipeline["date_created"]) and re.fullmatch(stamp, pipeline["date_next_run"])
+    created = datetime.strptime(pipeline["date_created"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    berlin = created.astimezone(ZoneInfo("Europe/Berlin"))
+    midnight = datetime.combine(berlin.date() + timedelta(days=1), datetime.min.time(), ZoneInfo("Europe/Berlin"))
+    assert pipeline["date_next_run"] == midnight.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    got = ib.get_image_pipeline(imagePipelineArn=pipeline["arn"])["imagePipeline"]
+    assert got["schedule"] == {"scheduleExpression": "cron(0 0 * * ? *)", "timezone": "Europe/Berlin",
+                               "pipelineExecutionStartCondition": "EXPRESSION_MATCH_ONLY"}
+    assert got["imageTestsConfiguration"] == {"imageTestsEnabled": True, "timeoutMinutes": 60}
+    assert got["imageScanningConfiguration"] == {"imageScanningEnabled": True}
+    assert [w["workflowArn"] for w in got["workflows"]] == [
+        "arn:aws:imagebuilder:us-east-1:aws:workflow/build/build-image/x.x.x", pipeline["workflow_arn"]]
+    assert got["workflows"][1]["parameters"] == [{"name": "waitForActionAtEnd", "value": ["false"]}]
+    # The data sources: the hand-run pipeline (DISABLED, no schedule, so no next run) and the list.
+    manual = out["pipeline_data_source"]
+    assert manual["arn"] == pipeline["manual_arn"] and manual["name"] == "tf-manual"
+    assert manual["platform"] == "Linux" and manual["status"] == "DISABLED"
+    assert manual["date_next_run"] == "" and manual["date_last_run"] == "" and manual["schedule"] == 0
+    assert manual["description"] == "Run by hand (one)" and manual["distribution_configuration_arn"] == ""
+    assert manual["image_tests_configuration"] == [{"image_tests_enabled": True, "timeout_minutes": 720}]
+    assert manual["image_scanning_configuration"] == [] and manual["tags"] == {"project": "kiln-tests", "stage": "one"}
+    assert manual["image_recipe_arn"] == "arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/tf-recipe/1.0.0"
+    assert sorted(out["pipelines"]["names"]) == ["tf-manual", "tf-nightly"]
+    assert sorted(out["pipelines"]["arns"]) == sorted([pipeline["arn"], pipeline["manual_arn"]])
+
     # Every field reads back exactly as written.
     plan = _plan(tf)
     assert plan.returncode == NO_CHANGES, plan.stdout[-6000:] + plan.stderr
 
     # A tag change (and the configurations' descriptions) applies in place: nothing replaced.
     done = tf.run("apply", "-auto-approve", "-input=false", "-var", "stage=two")
-    assert "Plan: 0 to add, 5 to change, 0 to destroy." in done.stdout, done.stdout[-6000:]
+    assert "Plan: 0 to add, 8 to change, 0 to destroy." in done.stdout, done.stdout[-6000:]
     assert "must be replaced" not in done.stdout
     assert tf.outputs()["image_arn"] == image_arn
     for arn in (image_arn, out["component"]["arn"]):
@@ -88,6 +122,10 @@ def test_apply_plan_update_destroy(timed_server, tmp_path):
     dist = ib.get_distribution_configuration(distributionConfigurationArn=infra["arn"].replace(
         "infrastructure-configuration/tf-infra", "distribution-configuration/tf-dist"))["distributionConfiguration"]
     assert dist["description"] == "two Regions (two)" and len(dist["distributions"]) == 2
+    nightly = ib.get_image_pipeline(imagePipelineArn=pipeline["arn"])["imagePipeline"]
+    assert nightly["description"] == "Nightly hello image (two)" and nightly["tags"]["stage"] == "two"
+    assert nightly["dateNextRun"] == pipeline["date_next_run"]
+    assert tf.outputs()["pipeline_data_source"]["description"] == "Run by hand (two)"
 
     # Something deleted behind Terraform's back is planned again, not an error (the
     # provider reads ResourceNotFoundException as "gone"), and everything else,
@@ -100,6 +138,7 @@ def test_apply_plan_update_destroy(timed_server, tmp_path):
 
     tf.run("destroy", "-auto-approve", "-input=false", "-var", "stage=two")
     assert list_everything(ib) == {k: [] for k in list_everything(ib)}
+    assert ib.list_image_pipelines()["imagePipelineList"] == []
 
 
 def test_failed_build_fails_the_apply(server, tmp_path):
