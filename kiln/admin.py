@@ -113,8 +113,11 @@ def advance_builds(kiln, image_arn: str | None = None, to_end: bool = False) -> 
 
 
 def plan_failure(kiln, state: str, reason: str, image_arn: str | None = None,
-                 account: str | None = None, region: str | None = None) -> dict:
-    """Make a build (or the next build created) fail in `state` with `reason`."""
+                 account: str | None = None, region: str | None = None, step: str | None = None) -> dict:
+    """Make a build (or the next build created) fail in `state` with `reason`, at the
+    workflow step named `step` if given (its state is then the step's)."""
+    if step is not None:
+        state = state or "BUILDING"
     if state not in FAILABLE:
         raise AdminError(f"state must be one of {', '.join(FAILABLE)}, not {state!r}.")
     if not reason:
@@ -122,17 +125,20 @@ def plan_failure(kiln, state: str, reason: str, image_arn: str | None = None,
 
     def run(tx: Tx):
         if image_arn is None:
-            tx.plan_fault(state, reason, account, region)
-            return {"planned": "next build", "state": state}
+            tx.plan_fault(state, reason, account, region, step)
+            return {"planned": "next build", "state": state, **({"step": step} if step else {})}
         found = tx.everywhere("image", arn=image_arn)
         if not found:
             raise AdminError(f"No image has the ARN '{image_arn}'.")
         scoped, row = found[0]
         if row.status not in IN_PROGRESS:
             raise AdminError(f"The image '{image_arn}' is {row.status}; only a build in progress can be made to fail.")
-        timeline.set_fault(row.timeline, state, reason)
+        try:
+            timeline.set_fault(row.timeline, state, reason, step)
+        except ValueError as e:
+            raise AdminError(f"The image '{image_arn}' has no workflow step '{step}' still to run.") from e
         scoped.save(row)
-        return {"planned": image_arn, "state": state}
+        return {"planned": image_arn, "state": row.timeline["fail"]["state"], **({"step": step} if step else {})}
 
     return kiln.store.run(run, "", "")
 

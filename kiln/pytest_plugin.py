@@ -206,19 +206,24 @@ class KilnControl:
             body["imageBuildVersionArn"] = arn
         return self._post("/_kiln/builds/advance", body)["builds"]
 
-    def fail_next_build(self, state: str = "BUILDING", reason: str = "An internal error has occurred.") -> dict:
+    def fail_next_build(self, state: str = "BUILDING", reason: str = "An internal error has occurred.",
+                        step: str | None = None) -> dict:
+        """The next build created fails in `state` (at the workflow step named `step`)."""
         if self.kiln is not None:
             from kiln import admin
 
-            return admin.plan_failure(self.kiln, state, reason)
-        return self._post("/_kiln/builds/fail", {"state": state, "reason": reason})
+            return admin.plan_failure(self.kiln, state, reason, step=step)
+        return self._post("/_kiln/builds/fail", {"state": state, "reason": reason, **({"step": step} if step else {})})
 
-    def fail_build(self, arn: str, state: str = "BUILDING", reason: str = "An internal error has occurred.") -> dict:
+    def fail_build(self, arn: str, state: str = "BUILDING", reason: str = "An internal error has occurred.",
+                   step: str | None = None) -> dict:
+        """This build in progress fails in `state` (at the workflow step named `step`)."""
         if self.kiln is not None:
             from kiln import admin
 
-            return admin.plan_failure(self.kiln, state, reason, arn)
-        return self._post("/_kiln/builds/fail", {"state": state, "reason": reason, "imageBuildVersionArn": arn})
+            return admin.plan_failure(self.kiln, state, reason, arn, step=step)
+        return self._post("/_kiln/builds/fail", {"state": state, "reason": reason, "imageBuildVersionArn": arn,
+                                                 **({"step": step} if step else {})})
 
     def seed_inventory(self, arn: str, packages: list | None = None, findings: list | None = None) -> dict:
         """Seed an image's packages (``[{"packageName": ..., "packageVersion": ...}]``) and scan

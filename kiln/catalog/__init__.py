@@ -112,6 +112,12 @@ def managed_components(region: str) -> list[dict]:
     return components
 
 
+def workflow_actions() -> dict:
+    """The workflow step actions (workflow_actions.yaml): each one's documented default
+    and maximum timeoutSeconds, maxAttempts, inputs and outputs, by action name."""
+    return _load("workflow_actions.yaml")["actions"]
+
+
 @functools.lru_cache(maxsize=None)
 def managed_workflows(region: str) -> list[dict]:
     """Every managed workflow build version in `region`, as `Workflow` documents.

@@ -9,6 +9,7 @@ compute the same result.
 """
 from __future__ import annotations
 
+from kiln.engine import workflow_steps
 from kiln.engine.due import DueEngine, when_due
 from kiln.store import Row, Store
 
@@ -17,8 +18,10 @@ TERMINAL = ("AVAILABLE", "FAILED", "CANCELLED")
 LIFECYCLE = ("PENDING", "BUILDING", "TESTING", "DISTRIBUTING", "INTEGRATING", "AVAILABLE")
 
 
-def plan(created: float, seconds_per_state: float | None, tests_enabled: bool, fault: tuple[str, str] | None, done: dict) -> dict:
-    """The timeline of a new build. `done` holds the document fields set on AVAILABLE."""
+def plan(created: float, seconds_per_state: float | None, tests_enabled: bool, fault: tuple | None, done: dict,
+         runs: dict[str, list] | None = None) -> dict:
+    """The timeline of a new build. `done` holds the document fields set on AVAILABLE;
+    `runs` the workflow runs of each state (workflow_steps.py), when the build has them."""
     states = [s for s in LIFECYCLE if tests_enabled or s != "TESTING"]
     steps = []
     for i, state in enumerate(states):
@@ -30,15 +33,27 @@ def plan(created: float, seconds_per_state: float | None, tests_enabled: bool, f
             due = created + i * seconds_per_state
         steps.append([state, due])
     tl = {"steps": steps, "at": 0, "fail": None, "done": done}
+    if runs is not None:
+        tl.update(v=2, per=seconds_per_state, runs=[runs.get(state, []) for state, _ in steps])
     if fault is not None:
-        set_fault(tl, *fault)
+        try:
+            set_fault(tl, *fault)
+        except ValueError:  # a next-build failure naming a step this build does not have
+            set_fault(tl, fault[0], fault[1])
     return tl
 
 
-def set_fault(tl: dict, state: str, reason: str) -> None:
-    """Make the build fail in `state`. A state it skips (TESTING with tests off) or
-    has already left means the next state it is still to be in."""
-    order = LIFECYCLE.index(state)
+def set_fault(tl: dict, state: str | None, reason: str, step: str | None = None) -> None:
+    """Make the build fail in `state` (at the workflow step named `step`, if given). A
+    state it skips (TESTING with tests off) or has already left means the next state it
+    is still to be in."""
+    if step is not None:
+        stage = workflow_steps.stage_of_step(tl, step)
+        if stage is None or stage < tl["at"]:
+            raise ValueError(f"the build has no step '{step}' still to run")
+        tl["fail"] = {"state": tl["steps"][stage][0], "reason": reason, "step": step}
+        return
+    order = LIFECYCLE.index(state or "BUILDING")
     for s, _ in tl["steps"][tl["at"]:]:
         if LIFECYCLE.index(s) >= order and s != "AVAILABLE":
             tl["fail"] = {"state": s, "reason": reason}
@@ -65,14 +80,26 @@ def apply(row: Row, now: float) -> bool:
         if due is None or due > now:
             break
         current = steps[tl["at"]][0]
+        if tl.get("wait"):  # the waiting step's timeout ran out
+            if _fail(row, tl, due, "Step timed out.", tl["wait"]):
+                return True
+            changed = True
+            continue
         fail = tl.get("fail")
         if fail and fail["state"] == current:
-            _set_state(row, {"status": "FAILED", "reason": fail["reason"]})
-            row.next_due = None
-            return True
+            tl["fail"] = None
+            if _fail(row, tl, due, fail["reason"], None, fail.get("step")):
+                return True
+            if tl.get("wait") or steps[tl["at"] + 1][1] != due:
+                changed = True
+                continue
+        if "runs" in tl:
+            workflow_steps.leave(tl, tl["at"], due)
         tl["at"] += 1
         state = steps[tl["at"]][0]
         _set_state(row, {"status": state})
+        if "runs" in tl:
+            workflow_steps.enter(tl, tl["at"], due)
         if state == "AVAILABLE":
             row.doc.update(tl["done"])
         changed = True
@@ -80,6 +107,42 @@ def apply(row: Row, now: float) -> bool:
         row.next_due = next_due(tl) if row.status not in TERMINAL else None
         changed = True
     return changed
+
+
+def _fail(row: Row, tl: dict, at: float, reason: str, wait: dict | None, step: str | None = None) -> bool:
+    """A step fails at `at` (the waiting one when `wait` is given). Returns whether the
+    build failed; if the step's onFailure lets it go on, the state's timing goes on."""
+    if "runs" not in tl:
+        _set_state(row, {"status": "FAILED", "reason": reason})
+        row.next_due = None
+        return True
+    if wait is not None:
+        waiting = tl["runs"][wait["stage"]][wait["run"]]["steps"][wait["step"]]
+        if waiting["onFailure"] == "Continue":
+            workflow_steps.resume(tl, at, failed=reason)
+            return False
+        tl.pop("wait")
+        step = waiting["name"]
+    context = workflow_steps.fail(tl, tl["at"], at, reason, step)
+    if context is None:
+        return False
+    workflow_steps.abandon_after(tl, tl["at"])
+    _set_state(row, {"status": "FAILED", "reason": reason, "failureContext": context})
+    row.next_due = None
+    return True
+
+
+def step_action(row: Row, now: float, action: str, reason: str | None = None) -> None:
+    """SendWorkflowStepAction on the build's waiting step: RESUME completes it, STOP
+    fails it (its onFailure decides whether the build fails)."""
+    tl = row.timeline
+    if action == "RESUME":
+        workflow_steps.resume(tl, now)
+    elif not _fail(row, tl, now, reason or "The step was stopped.", tl["wait"]):
+        pass
+    if row.status in IN_PROGRESS:
+        apply(row, now)
+        row.next_due = next_due(tl)
 
 
 def _set_state(row: Row, state: dict) -> None:
@@ -90,7 +153,11 @@ def _set_state(row: Row, state: dict) -> None:
         row.doc["scanState"] = {"status": "ABANDONED", "reason": f"The image is {state['status']}."}
 
 
-def cancel(row: Row, reason: str) -> None:
+def cancel(row: Row, reason: str, now: float | None = None) -> None:
+    tl = row.timeline
+    if tl is not None and "runs" in tl and now is not None:
+        workflow_steps.cancel(tl, tl["at"], now)
+        workflow_steps.abandon_after(tl, tl["at"])
     _set_state(row, {"status": "CANCELLED", "reason": reason})
     row.next_due = None
 
@@ -98,7 +165,7 @@ def cancel(row: Row, reason: str) -> None:
 def make_due(row: Row, now: float) -> None:
     """Manual timing: the next state of this build becomes due now."""
     tl = row.timeline
-    if tl and row.status not in TERMINAL and tl["at"] + 1 < len(tl["steps"]):
+    if tl and row.status not in TERMINAL and tl["at"] + 1 < len(tl["steps"]) and not tl.get("wait"):
         step = tl["steps"][tl["at"] + 1]
         if step[1] is None or step[1] > now:
             step[1] = now

@@ -19,6 +19,7 @@ FAMILIES = (
     "distribution_configurations",
     "images",
     "image_pipelines",
+    "workflow_runs",
     "tags",
     "image_scans",
 )

@@ -14,7 +14,7 @@ from kiln.errors import (
     invalid_value,
 )
 from kiln.protocol.stored import fragment
-from kiln.service import arns, distribution_configurations, image_recipes, operation, versioned, workflows
+from kiln.service import arns, distribution_configurations, image_recipes, operation, versioned, workflow_runs, workflows
 from kiln.service.filters import compile_filters, group_by
 from kiln.service.resource import depended_on, iso, not_found, parse_arn, references
 from kiln.store import Row
@@ -134,7 +134,9 @@ def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | 
     scanning = (request.get("imageScanningConfiguration") or {}).get("imageScanningEnabled")
     if scanning:
         done["scanState"] = {"status": "COMPLETED"}
-    plan = timeline.plan(ctx.now, ctx.seconds_per_state, tests["imageTestsEnabled"], ctx.tx.take_fault(arn), done)
+    runs = workflow_runs.plan(ctx, arn, request, recipe.doc["platform"], tests["imageTestsEnabled"], parent.os_version, done)
+    plan = timeline.plan(ctx.now, ctx.seconds_per_state, tests["imageTestsEnabled"] and "TESTING" in runs,
+                         ctx.tx.take_fault(arn), done, runs)
 
     doc = {"arn": arn, "type": "AMI", "name": recipe.name, "version": f"{version}/{build}", "platform": recipe.doc["platform"],
            "enhancedImageMetadataEnabled": request.get("enhancedImageMetadataEnabled", True),
@@ -274,6 +276,7 @@ def delete_image(ctx, request):
     if ctx.tx.referrers(arn):
         raise depended_on(arn)
     ctx.tx.delete(arn)
+    workflow_runs.forget(ctx, row)
     if not ctx.tx.versions(TYPE, row.name_key, row.major, row.minor, row.patch):
         ctx.tx.delete(arn.rsplit("/", 1)[0])
     return {"imageBuildVersionArn": arn}
@@ -287,6 +290,6 @@ def cancel_image_creation(ctx, request):
         raise invalid_value(
             "imageBuildVersionArn", f"The image '{arn}' is {row.status}; only an image that is still being built can be cancelled."
         )
-    timeline.cancel(row, "The image creation was cancelled by the user.")
+    timeline.cancel(row, "The image creation was cancelled by the user.", ctx.now)
     ctx.tx.save(row)
     return {"clientToken": request["clientToken"], "imageBuildVersionArn": arn}

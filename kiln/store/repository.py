@@ -220,6 +220,11 @@ class Tx:
         q = q.order_by(resources.c.sort_key.desc() if descending else resources.c.sort_key).limit(limit)
         return [_row(r) for r in self.conn.execute(q)]
 
+    def with_status(self, type_: str, status: str) -> list[Row]:
+        """This scope's rows of one type in one status (e.g. the builds in progress)."""
+        q = sa.select(*_COLUMNS).where(self._scope(resources), resources.c.type == type_, resources.c.status == status)
+        return [_row(r) for r in self.conn.execute(q)]
+
     def exists_type(self, type_: str, name_key: str) -> bool:
         q = sa.select(resources.c.arn).where(
             self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key, *_name_range(name_key)
@@ -291,15 +296,17 @@ class Tx:
         return self.across_accounts(*where)
 
     # -- faults (admin) --------------------------------------------------
-    def plan_fault(self, state: str, reason: str, account: str | None, region: str | None) -> None:
+    def plan_fault(self, state: str, reason: str, account: str | None, region: str | None, step: str | None = None) -> None:
         """A failure for the next build created (in that account and region, when given)."""
-        self.conn.execute(faults.insert().values(account=account, region=region, image_arn=None, state=state, reason=reason))
+        self.conn.execute(faults.insert().values(account=account, region=region, image_arn=None, state=state,
+                                                 reason=reason, step=step))
 
-    def take_fault(self, image_arn: str) -> tuple[str, str] | None:
-        """The failure planned for this build: one aimed at it, else the next-build one."""
+    def take_fault(self, image_arn: str) -> tuple[str, str, str | None] | None:
+        """The failure planned for this build: one aimed at it, else the next-build one:
+        (state, reason, step or None)."""
         t = faults
         for cond in (t.c.image_arn == image_arn, t.c.image_arn.is_(None)):
-            q = sa.select(t.c.id, t.c.state, t.c.reason).where(
+            q = sa.select(t.c.id, t.c.state, t.c.reason, t.c.step).where(
                 cond,
                 sa.or_(t.c.account.is_(None), t.c.account == self.account),
                 sa.or_(t.c.region.is_(None), t.c.region == self.region),
@@ -307,7 +314,7 @@ class Tx:
             r = self.conn.execute(q).first()
             if r:
                 self.conn.execute(t.delete().where(t.c.id == r[0]))
-                return r[1], r[2]
+                return r[1], r[2], r[3]
         return None
 
 

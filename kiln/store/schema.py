@@ -96,4 +96,5 @@ faults = sa.Table(
     sa.Column("image_arn", sa.String(1024)),   # NULL: the next build created
     sa.Column("state", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("step", sa.String(128)),          # the workflow step that fails (revision 0003)
 )

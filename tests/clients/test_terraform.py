@@ -152,4 +152,6 @@ def test_failed_build_fails_the_apply(server, tmp_path):
     assert "FAILED" in done.stderr and "the instance did not boot" in done.stderr, done.stderr
     failed = server.client().list_image_build_versions()["imageSummaryList"]
     assert [i["state"] for i in failed] == [
-        {"status": "FAILED", "reason": "Test step 'SimpleBootTest' failed: the instance did not boot."}]
+        {"status": "FAILED", "reason": "Test step 'SimpleBootTest' failed: the instance did not boot.",
+         "failureContext": failed[0]["state"]["failureContext"]}]
+    assert failed[0]["state"]["failureContext"]["failedStep"] == "ApplyTestComponents"

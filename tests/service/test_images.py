@@ -326,7 +326,13 @@ def test_planned_failure_fails_the_next_build(manual):
         statuses.append(ib.get_image(imageBuildVersionArn=arn)["image"]["state"]["status"])
     assert statuses == ["PENDING", "BUILDING", "TESTING", "FAILED"]
     img = ib.get_image(imageBuildVersionArn=arn)["image"]
+    context = img["state"].pop("failureContext")
     assert img["state"] == {"status": "FAILED", "reason": "Test component hello-test failed"}
+    # Where it failed: the test workflow's component step (the model's FailureContext).
+    assert (context["imageStatus"], context["failedStep"]) == ("TESTING", "ApplyTestComponents")
+    assert context["workflowArn"].startswith("arn:aws:imagebuilder:us-east-1:aws:workflow/test/test-image/")
+    assert re.fullmatch(r"wf-[0-9a-f-]{36}", context["workflowExecutionId"])
+    assert re.fullmatch(r"step-[0-9a-f-]{36}", context["stepExecutionId"])
     assert img["outputResources"] == {"amis": []}
     with pytest.raises(WaiterError) as e:
         ib.get_waiter("image_available").wait(imageBuildVersionArn=arn, WaiterConfig=WAIT)
@@ -341,7 +347,9 @@ def test_planned_failure_of_a_given_build(manual):
     arn = image(ib)
     control.fail("BUILDING", "SSM execution failed", arn)
     control.advance(arn, to_end=True)
-    assert ib.get_image(imageBuildVersionArn=arn)["image"]["state"] == {"status": "FAILED", "reason": "SSM execution failed"}
+    state = ib.get_image(imageBuildVersionArn=arn)["image"]["state"]
+    assert state.pop("failureContext")["failedStep"] == "ApplyBuildComponents"
+    assert state == {"status": "FAILED", "reason": "SSM execution failed"}
 
 
 def test_cancel_image_creation(manual):
@@ -440,14 +448,17 @@ def test_planned_failure_of_a_build_past_or_without_that_state(manual):
     no_tests = image(ib, rec, infra, imageTestsConfiguration={"imageTestsEnabled": False})
     control.fail("TESTING", "tests would have failed", no_tests)
     control.advance(no_tests, to_end=True)
-    assert ib.get_image(imageBuildVersionArn=no_tests)["image"]["state"] == {
-        "status": "FAILED", "reason": "tests would have failed"}
+    state = ib.get_image(imageBuildVersionArn=no_tests)["image"]["state"]
+    assert state.pop("failureContext")["imageStatus"] == "DISTRIBUTING"  # the next state it still had
+    assert state == {"status": "FAILED", "reason": "tests would have failed"}
     late = image(ib, rec, infra)
     for _ in range(3):
         control.advance(late)                                  # now DISTRIBUTING
     control.fail("BUILDING", "late failure", late)
     control.advance(late, to_end=True)
-    assert ib.get_image(imageBuildVersionArn=late)["image"]["state"] == {"status": "FAILED", "reason": "late failure"}
+    state = ib.get_image(imageBuildVersionArn=late)["image"]["state"]
+    assert state.pop("failureContext")["imageStatus"] == "DISTRIBUTING"
+    assert state == {"status": "FAILED", "reason": "late failure"}
 
 
 def test_get_image_managed_arn_of_another_region_names_the_region(ib):

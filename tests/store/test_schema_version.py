@@ -175,9 +175,11 @@ def _copy_v0_to(url):
     version table) holding the fixture's rows."""
     source = sa.create_engine(f"sqlite:///{FIXTURE}")
     target = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    schema.metadata.create_all(target)
+    old = sa.MetaData()  # the tables as that kiln had them, not as today's schema.py has them
+    old.reflect(source)
+    old.create_all(target)
     with source.connect() as src, target.begin() as dst:
-        for table in schema.metadata.sorted_tables:
+        for table in old.sorted_tables:
             rows = [dict(r._mapping) for r in src.execute(table.select())]
             if rows:
                 dst.execute(table.insert(), rows)

@@ -1,0 +1,388 @@
+"""Builds as workflow runs: the runs and steps a build plans from its workflow documents,
+and the operations that read and steer them (ListWorkflowExecutions,
+GetWorkflowExecution, ListWorkflowStepExecutions, GetWorkflowStepExecution,
+ListWaitingWorkflowSteps, SendWorkflowStepAction).
+
+When a build starts, each workflow it runs (the defaults, `build-image` then
+`test-image`, or the custom `workflows` of the request or pipeline) is planned from its
+document: the steps whose `if` is false are SKIPPED, the rest get ids, their inputs
+(JSONPath references kept, resolved when the step runs) and the outputs they will
+report. The plan is stored in the build's timeline (kiln/engine/workflow_steps.py times
+it); ids are looked up through small rows of their own (WORKFLOW_RUN, keyed by the id).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+
+from kiln import catalog
+from kiln.engine import timeline, workflow_steps
+from kiln.engine.timeline import IN_PROGRESS
+from kiln.errors import InvalidParameterValueException, InvalidRequestException, ResourceNotFoundException
+from kiln.service import arns, operation, pagination, versioned, workflows
+from kiln.service.resource import iso
+from kiln.service.workflow_documents import parse_workflow_document
+from kiln.store import Row
+
+WORKFLOW_RUN = "workflow-run"   # lookup rows: wf-… and step-… ids -> the build they belong to
+STATE_OF = {"BUILD": "BUILDING", "TEST": "TESTING", "DISTRIBUTION": "DISTRIBUTING"}
+DEFAULTS = ("build/build-image", "test/test-image")
+
+
+@lru_cache(maxsize=1)
+def _actions() -> dict:
+    return catalog.workflow_actions()
+
+
+def _id(prefix: str, *parts: str) -> str:
+    h = hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return f"{prefix}-{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+@lru_cache(maxsize=256)
+def _document(arn: str, data: str, kind: str):
+    return parse_workflow_document(data, kind)
+
+
+# -- planning ----------------------------------------------------------------------------------
+
+def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool, os_version: str | None,
+         done: dict) -> dict[str, list]:
+    """The workflow runs of a new build, by the state they run in; registers their ids."""
+    configs = request.get("workflows") or [
+        {"workflowArn": f"arn:{ctx.partition}:imagebuilder:{ctx.region}:aws:workflow/{name}/x.x.x"}
+        for name in DEFAULTS]
+    scanning = bool((request.get("imageScanningConfiguration") or {}).get("imageScanningEnabled"))
+    env = {"imagebuilder": {"imageType": "AMI", "platform": platform,
+                            "collectImageMetadata": request.get("enhancedImageMetadataEnabled", True) is not False,
+                            "collectImageScanFindings": scanning}}
+    amis = done.get("outputResources", {}).get("amis") or []
+    runs: dict[str, list] = {}
+    for i, config in enumerate(configs):
+        row = workflows.resolve(ctx, config["workflowArn"], f"workflows[{i}].workflowArn")
+        state = STATE_OF[row.doc["type"]]
+        if state == "TESTING" and not tests_enabled:
+            continue
+        document = _document(row.arn, row.doc["data"], row.doc["type"])
+        parameters = {p["name"]: _value(p.get("type"), p["defaultValue"]) for p in document.parameters if "defaultValue" in p}
+        for p in config.get("parameters") or ():
+            declared = next((d for d in document.parameters if d["name"] == p["name"]), {})
+            parameters[p["name"]] = _value(declared.get("type"), p["value"])
+        run_id = _id("wf", build_arn, str(i), row.arn)
+        steps = []
+        for j, step in enumerate(document.steps):
+            action = step["action"]
+            defaults = _actions().get(action, {})
+            planned = {"id": _id("step", run_id, str(j)), "name": step["name"], "action": action,
+                       "onFailure": step["onFailure"],
+                       "timeoutSeconds": step.get("timeoutSeconds", (defaults.get("timeoutSeconds") or {}).get("default")),
+                       "skip": not _holds(step.get("if"), {"parameters": parameters, **env}),
+                       "inputs": step.get("inputs") or {}}
+            for k in ("description", "maxAttempts"):
+                if k in step:
+                    planned[k] = step[k]
+            outputs = _outputs(action, planned["id"], amis, os_version)
+            if outputs is not None:
+                planned["outputs"] = outputs
+            steps.append(planned)
+        run = {"id": run_id, "arn": row.arn, "type": row.doc["type"], "retried": False, "parameters": parameters,
+               "steps": steps}
+        for k in ("parallelGroup", "onFailure"):
+            if config.get(k):
+                run[k] = config[k]
+        runs.setdefault(state, []).append(run)
+        _register(ctx, build_arn, run)
+    return runs
+
+
+def _register(ctx, build_arn: str, run: dict) -> None:
+    for key in [run["id"]] + [s["id"] for s in run["steps"]]:
+        ctx.tx.insert(Row(arn=key, type=WORKFLOW_RUN, name_key="-", name="-", created=ctx.now,
+                          doc={"imageBuildVersionArn": build_arn, "workflowExecutionId": run["id"]}))
+
+
+def _value(kind: str | None, values: list):
+    """A workflow parameter's value (the API gives string lists) as its document type."""
+    if kind == "stringList":
+        return list(values)
+    value = values[0] if values else None
+    if kind == "boolean":
+        return str(value).lower() == "true"
+    if kind == "integer":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def _outputs(action: str, step_id: str, amis: list, os_version: str | None) -> dict | None:
+    """What a step of `action` reports when it completes (the names the action documents;
+    ids derived from the step, so they are stable)."""
+    token = hashlib.sha256(step_id.encode()).hexdigest()
+    run_command = {"runCommandId": _id("rc", step_id)[3:], "status": "Success", "output": ""}
+    if action == "LaunchInstance":
+        return {"instanceId": "i-" + token[:17]}
+    if action in ("CreateImage", "RegisterImage"):
+        return {"imageId": amis[0]["image"]} if amis else {}
+    if action == "CollectImageMetadata":
+        out = {"osVersion": os_version} if os_version else {}
+        out["associationId"] = _id("as", step_id)[3:]
+        return out
+    if action in ("ExecuteComponents", "SanitizeInstance", "RunSysPrep", "RunCommand", "CollectImageScanFindings",
+                  "BootstrapInstanceForContainer"):
+        return run_command
+    if action == "DistributeImage":
+        return {"distributedImages": [{"region": a["region"], "accountId": a.get("accountId"), "imageId": a["image"]}
+                                      for a in amis]}
+    if action in ("ModifyImageAttributes", "ApplyImageConfigurations"):
+        key = "modifiedImages" if action == "ModifyImageAttributes" else "configuredImages"
+        return {key: [{"region": a["region"], "imageId": a["image"]} for a in amis]}
+    if action == "WaitForSSMAgent":
+        return {"status": "Success"}
+    return None  # TerminateInstance, WaitForAction (its outputs come with the action sent)
+
+
+_COMPARE = {
+    "booleanEquals": lambda want, got: isinstance(got, bool) and got == want,
+    "stringEquals": lambda want, got: isinstance(got, str) and got == want,
+    "stringStartsWith": lambda want, got: isinstance(got, str) and got.startswith(want),
+    "stringEndsWith": lambda want, got: isinstance(got, str) and got.endswith(want),
+    "stringContains": lambda want, got: isinstance(got, str) and want in got,
+    "numberEquals": lambda want, got: _number(got) == want,
+    "numberGreaterThan": lambda want, got: _number(got) is not None and _number(got) > want,
+    "numberGreaterThanEquals": lambda want, got: _number(got) is not None and _number(got) >= want,
+    "numberLessThan": lambda want, got: _number(got) is not None and _number(got) < want,
+    "numberLessThanEquals": lambda want, got: _number(got) is not None and _number(got) <= want,
+}
+
+
+def _number(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _holds(condition: dict | None, data: dict) -> bool:
+    """A step's `if` (and / or / not, and comparisons of a JSONPath `value`)."""
+    if not condition:
+        return True
+    if "and" in condition:
+        return all(_holds(c, data) for c in condition["and"])
+    if "or" in condition:
+        return any(_holds(c, data) for c in condition["or"])
+    if "not" in condition:
+        return not _holds(condition["not"], data)
+    for op, compare in _COMPARE.items():
+        if op in condition:
+            value = condition.get("value")
+            got = _path(value, data) if isinstance(value, str) and value.startswith("$.") else value
+            return compare(condition[op], got)
+    return True
+
+
+def _path(path: str, data: dict):
+    node = data
+    for part in path[2:].split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+# -- reading runs --------------------------------------------------------------------------------
+
+def _image(ctx, arn: str) -> Row | None:
+    parsed = arns.parse(arn)
+    if parsed is None or parsed.kind != "image" or parsed.build is None:
+        return None
+    return versioned.resolve(ctx, parsed, "imageBuildVersionArn")
+
+
+def _runs(row: Row) -> list[dict]:
+    tl = row.timeline or {}
+    return [run for stage in tl.get("runs") or () for run in stage] + tl.get("retired", [])
+
+
+def _lookup(ctx, key: str, label: str) -> tuple[Row, dict, dict | None]:
+    """The build, run and step (for a step id) an execution id names."""
+    found = ctx.tx.get(key, WORKFLOW_RUN)
+    image = _image(ctx, found.doc["imageBuildVersionArn"]) if found is not None else None
+    if image is not None:
+        for run in _runs(image):
+            if run["id"] == key:
+                return image, run, None
+            for step in run["steps"]:
+                if step["id"] == key:
+                    return image, run, step
+    raise ResourceNotFoundException(f"The following resource '{label}' cannot be found: '{key}'.")
+
+
+def _run_doc(run: dict, now: float) -> dict:
+    statuses = [workflow_steps.step_status(s, now) for s in run["steps"]]
+    doc = {"workflowBuildVersionArn": run["arn"], "workflowExecutionId": run["id"], "type": run["type"],
+           "status": workflow_steps.run_status(run, now)}
+    if run.get("message"):
+        doc["message"] = run["message"]
+    doc.update(totalStepCount=len(statuses), totalStepsSucceeded=statuses.count("COMPLETED"),
+               totalStepsFailed=statuses.count("FAILED"), totalStepsSkipped=statuses.count("SKIPPED"))
+    if run.get("start") is not None and run["start"] <= now:
+        doc["startTime"] = iso(run["start"])
+        if run.get("end") is not None and run["end"] <= now:
+            doc["endTime"] = iso(run["end"])
+    if run.get("parallelGroup"):
+        doc["parallelGroup"] = run["parallelGroup"]
+    doc["retried"] = run.get("retried", False)
+    return doc
+
+
+def _step_doc(run: dict, step: dict, now: float) -> dict:
+    status = workflow_steps.step_status(step, now)
+    doc = {"stepExecutionId": step["id"], "name": step["name"]}
+    if step.get("description"):
+        doc["description"] = step["description"]
+    doc.update(action=step["action"], status=status)
+    if step.get("message"):
+        doc["message"] = step["message"]
+    started = status in ("RUNNING", "COMPLETED", "FAILED") or (status == "CANCELLED" and step.get("start") is not None)
+    inputs = _resolve(run, step) if started else step["inputs"]
+    if inputs or step["skip"] or started:
+        doc["inputs"] = json.dumps(inputs)
+    if status == "COMPLETED" and step.get("outputs"):
+        doc["outputs"] = json.dumps(step["outputs"])
+    if step.get("start") is not None and step["start"] <= now:
+        doc["startTime"] = iso(step["start"])
+        if step.get("end") is not None and step["end"] <= now:
+            doc["endTime"] = iso(step["end"])
+    for k in ("attemptNumber", "maxAttempts"):
+        if k in step:
+            doc[k] = step[k]
+    return doc
+
+
+def _resolve(run: dict, step: dict) -> dict:
+    """A started step's inputs: `name.$` references replaced by what they point at."""
+    outputs = {s["name"]: s.get("outputs") or {} for s in run["steps"]}
+    data = {"stepOutputs": outputs, "parameters": run.get("parameters") or {}}
+    resolved = {}
+    for key, value in step["inputs"].items():
+        if key.endswith(".$") and isinstance(value, str) and value.startswith("$."):
+            found = _path(value, data)
+            if found is not None:
+                resolved[key[:-2]] = found
+                continue
+        resolved[key] = value
+    return resolved
+
+
+@operation("ListWorkflowExecutions")
+def list_workflow_executions(ctx, request):
+    arn = request["imageBuildVersionArn"]
+    image = _image(ctx, arn)
+    if image is None:
+        raise ResourceNotFoundException(f"The following resource 'Image' cannot be found: '{arn}'.")
+    docs = [_run_doc(run, ctx.now) for run in _runs(image)]
+    page, token = _page(ctx, "ListWorkflowExecutions", request, docs)
+    out = {"workflowExecutions": page, "imageBuildVersionArn": image.arn, "nextToken": token}
+    if image.status == "FAILED":
+        out["message"] = image.doc["state"].get("reason")
+    return out
+
+
+@operation("GetWorkflowExecution")
+def get_workflow_execution(ctx, request):
+    image, run, _ = _lookup(ctx, request["workflowExecutionId"], "WorkflowExecution")
+    doc = _run_doc(run, ctx.now)
+    doc.pop("retried")
+    doc["imageBuildVersionArn"] = image.arn
+    return doc
+
+
+@operation("ListWorkflowStepExecutions")
+def list_workflow_step_executions(ctx, request):
+    image, run, _ = _lookup(ctx, request["workflowExecutionId"], "WorkflowExecution")
+    docs = [_step_doc(run, step, ctx.now) for step in run["steps"]]
+    page, token = _page(ctx, "ListWorkflowStepExecutions", request, docs)
+    out = {"steps": page, "workflowBuildVersionArn": run["arn"], "workflowExecutionId": run["id"],
+           "imageBuildVersionArn": image.arn, "nextToken": token}
+    if run.get("message"):
+        out["message"] = run["message"]
+    return out
+
+
+@operation("GetWorkflowStepExecution")
+def get_workflow_step_execution(ctx, request):
+    image, run, step = _lookup(ctx, request["stepExecutionId"], "WorkflowStepExecution")
+    if step is None:
+        raise ResourceNotFoundException(
+            f"The following resource 'WorkflowStepExecution' cannot be found: '{request['stepExecutionId']}'.")
+    doc = _step_doc(run, step, ctx.now)
+    doc.update(workflowBuildVersionArn=run["arn"], workflowExecutionId=run["id"], imageBuildVersionArn=image.arn,
+               onFailure=step["onFailure"])
+    if step.get("timeoutSeconds") is not None:
+        doc["timeoutSeconds"] = step["timeoutSeconds"]
+    return doc
+
+
+def _waiting(row: Row) -> tuple[dict, dict] | None:
+    wait = (row.timeline or {}).get("wait")
+    if not wait or row.status not in IN_PROGRESS:
+        return None
+    run = row.timeline["runs"][wait["stage"]][wait["run"]]
+    return run, run["steps"][wait["step"]]
+
+
+@operation("ListWaitingWorkflowSteps")
+def list_waiting_workflow_steps(ctx, request):
+    docs = []
+    for status in IN_PROGRESS:
+        for row in ctx.tx.with_status("image", status):
+            found = _waiting(row)
+            if found is not None:
+                run, step = found
+                docs.append({"stepExecutionId": step["id"], "imageBuildVersionArn": row.arn,
+                             "workflowExecutionId": run["id"], "workflowBuildVersionArn": run["arn"],
+                             "name": step["name"], "action": step["action"], "startTime": iso(step["start"])})
+    docs.sort(key=lambda d: (d["startTime"], d["stepExecutionId"]))
+    page, token = _page(ctx, "ListWaitingWorkflowSteps", request, docs)
+    return {"steps": page, "nextToken": token}
+
+
+@operation("SendWorkflowStepAction")
+def send_workflow_step_action(ctx, request):
+    key, arn = request["stepExecutionId"], request["imageBuildVersionArn"]
+    image, run, step = _lookup(ctx, key, "WorkflowStepExecution")
+    if step is None:
+        raise ResourceNotFoundException(f"The following resource 'WorkflowStepExecution' cannot be found: '{key}'.")
+    if image.arn != arn:
+        raise InvalidParameterValueException(
+            f"The value supplied for parameter 'imageBuildVersionArn' is not valid. The step '{key}' belongs to "
+            f"the image '{image.arn}', not '{arn}'.")
+    found = _waiting(image)
+    if found is None or found[1]["id"] != key:
+        raise InvalidRequestException(
+            f"The workflow step '{key}' is not waiting for an action: it is {workflow_steps.step_status(step, ctx.now)}.")
+    step["outputs"] = {"action": request["action"], **({"reason": request["reason"]} if request.get("reason") else {})}
+    timeline.step_action(image, ctx.now, request["action"], request.get("reason"))
+    ctx.tx.save(image)
+    return {"stepExecutionId": key, "imageBuildVersionArn": image.arn, "clientToken": request["clientToken"]}
+
+
+class _Item:
+    __slots__ = ("doc", "sort_key")
+
+    def __init__(self, index: int, doc: dict):
+        self.doc, self.sort_key = doc, f"{index:08d}"
+
+
+def _page(ctx, operation_name: str, request: dict, docs: list[dict]) -> tuple[list[dict], str | None]:
+    table = pagination.Sorted(_Item(i, d) for i, d in enumerate(docs))
+    items, token = pagination.page(ctx.secret, operation_name, request, table.fetch)
+    return [i.doc for i in items], token
+
+
+def forget(ctx, row: Row) -> None:
+    """DeleteImage: the build's execution ids go with it."""
+    for run in _runs(row):
+        for key in [run["id"]] + [s["id"] for s in run["steps"]]:
+            ctx.tx.delete(key)
+
