@@ -19,10 +19,11 @@ LIFECYCLE = ("PENDING", "BUILDING", "TESTING", "DISTRIBUTING", "INTEGRATING", "A
 
 
 def plan(created: float, seconds_per_state: float | None, tests_enabled: bool, fault: tuple | None, done: dict,
-         runs: dict[str, list] | None = None) -> dict:
+         runs: dict[str, list] | None = None, states: tuple[str, ...] = LIFECYCLE) -> dict:
     """The timeline of a new build. `done` holds the document fields set on AVAILABLE;
-    `runs` the workflow runs of each state (workflow_steps.py), when the build has them."""
-    states = [s for s in LIFECYCLE if tests_enabled or s != "TESTING"]
+    `runs` the workflow runs of each state (workflow_steps.py), when the build has them;
+    `states` the states it visits (a distribution-only run has no BUILDING)."""
+    states = [s for s in states if tests_enabled or s != "TESTING"]
     steps = []
     for i, state in enumerate(states):
         if i == 0:
@@ -143,6 +144,27 @@ def step_action(row: Row, now: float, action: str, reason: str | None = None) ->
     if row.status in IN_PROGRESS:
         apply(row, now)
         row.next_due = next_due(tl)
+
+
+def retry(row: Row, now: float, runs: dict[str, list]) -> None:
+    """RetryImage: the FAILED or CANCELLED build goes back to the state it stopped in and
+    runs it, and the states after it, again with new workflow runs (`runs`); the
+    superseded runs stay listed, marked `retried`."""
+    tl = row.timeline
+    stage = tl["at"]
+    for runs_of_stage in tl["runs"][stage:]:
+        for run in runs_of_stage:
+            run["retried"] = True
+            tl.setdefault("retired", []).append(run)
+    for i in range(stage, len(tl["steps"])):
+        tl["runs"][i] = runs.get(tl["steps"][i][0], [])
+    tl.pop("wait", None)
+    tl["fail"] = None
+    tl["at"] = stage - 1
+    tl["steps"][stage][1] = now
+    _set_state(row, {"status": tl["steps"][stage - 1][0]})
+    apply(row, now)
+    row.next_due = next_due(tl) if row.status in IN_PROGRESS else None
 
 
 def _set_state(row: Row, state: dict) -> None:

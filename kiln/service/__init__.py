@@ -20,6 +20,7 @@ FAMILIES = (
     "images",
     "image_pipelines",
     "workflow_runs",
+    "image_distributions",
     "tags",
     "image_scans",
 )

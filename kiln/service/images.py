@@ -135,6 +135,7 @@ def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | 
     if scanning:
         done["scanState"] = {"status": "COMPLETED"}
     runs = workflow_runs.plan(ctx, arn, request, recipe.doc["platform"], tests["imageTestsEnabled"], parent.os_version, done)
+    workflow_runs.register(ctx, arn, runs)
     plan = timeline.plan(ctx.now, ctx.seconds_per_state, tests["imageTestsEnabled"] and "TESTING" in runs,
                          ctx.tx.take_fault(arn), done, runs)
 
@@ -159,7 +160,7 @@ def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | 
     timeline.apply(row, ctx.now)
     row.next_due = timeline.next_due(plan) if row.status in IN_PROGRESS else None
     ctx.tx.insert(row)
-    _ensure_version_row(ctx, row, parent)
+    ensure_version_row(ctx, row, parent.os_version)
     return row
 
 
@@ -171,14 +172,14 @@ def config_row(ctx, arn: str, param: str, kind: str, label: str) -> Row:
     return row
 
 
-def _ensure_version_row(ctx, build: Row, parent: image_recipes.Parent) -> None:
+def ensure_version_row(ctx, build: Row, os_version: str | None) -> None:
     version_arn = build.arn.rsplit("/", 1)[0]
     if ctx.tx.get(version_arn, VERSION_TYPE) is not None:
         return
     doc = {"arn": version_arn, "name": build.name, "type": build.doc["type"], "version": build.doc["version"].split("/")[0],
            "platform": build.doc["platform"]}
-    if parent.os_version:
-        doc["osVersion"] = parent.os_version
+    if os_version:
+        doc["osVersion"] = os_version
     doc.update(owner=ctx.account, dateCreated=build.doc["dateCreated"], buildType=build.doc["buildType"], tags={})
     ctx.tx.insert(Row(arn=version_arn, type=VERSION_TYPE, name_key=build.name_key, name=build.name, doc=doc,
                       major=build.major, minor=build.minor, patch=build.patch, created=ctx.now))

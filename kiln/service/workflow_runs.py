@@ -21,7 +21,7 @@ from kiln.engine import timeline, workflow_steps
 from kiln.engine.timeline import IN_PROGRESS
 from kiln.errors import InvalidParameterValueException, InvalidRequestException, ResourceNotFoundException
 from kiln.service import arns, operation, pagination, versioned, workflows
-from kiln.service.resource import iso
+from kiln.service.resource import iso, parse_arn
 from kiln.service.workflow_documents import parse_workflow_document
 from kiln.store import Row
 
@@ -48,8 +48,9 @@ def _document(arn: str, data: str, kind: str):
 # -- planning ----------------------------------------------------------------------------------
 
 def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool, os_version: str | None,
-         done: dict) -> dict[str, list]:
-    """The workflow runs of a new build, by the state they run in; registers their ids."""
+         done: dict, seed: str | None = None) -> dict[str, list]:
+    """The workflow runs of a build, by the state they run in (ids derived from `seed`,
+    by default the build's ARN). `register` makes their ids known."""
     configs = request.get("workflows") or [
         {"workflowArn": f"arn:{ctx.partition}:imagebuilder:{ctx.region}:aws:workflow/{name}/x.x.x"}
         for name in DEFAULTS]
@@ -69,7 +70,7 @@ def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool,
         for p in config.get("parameters") or ():
             declared = next((d for d in document.parameters if d["name"] == p["name"]), {})
             parameters[p["name"]] = _value(declared.get("type"), p["value"])
-        run_id = _id("wf", build_arn, str(i), row.arn)
+        run_id = _id("wf", seed or build_arn, str(i), row.arn)
         steps = []
         for j, step in enumerate(document.steps):
             action = step["action"]
@@ -92,8 +93,13 @@ def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool,
             if config.get(k):
                 run[k] = config[k]
         runs.setdefault(state, []).append(run)
-        _register(ctx, build_arn, run)
     return runs
+
+
+def register(ctx, build_arn: str, runs: dict[str, list]) -> None:
+    """Make the ids of `runs` (wf-…, step-…) lead to their build."""
+    for run in (r for state_runs in runs.values() for r in state_runs):
+        _register(ctx, build_arn, run)
 
 
 def _register(ctx, build_arn: str, run: dict) -> None:
@@ -365,6 +371,33 @@ def send_workflow_step_action(ctx, request):
     timeline.step_action(image, ctx.now, request["action"], request.get("reason"))
     ctx.tx.save(image)
     return {"stepExecutionId": key, "imageBuildVersionArn": image.arn, "clientToken": request["clientToken"]}
+
+
+@operation("RetryImage")
+def retry_image(ctx, request):
+    """In place: the same build goes back to the state it failed or was cancelled in, with
+    new workflow runs from there on; the superseded ones are marked retried."""
+    arn = request["imageBuildVersionArn"]
+    row = versioned.own(ctx, parse_arn("imageBuildVersionArn", arn, ("image",)), "image", "Image", arn)
+    if row.status not in ("FAILED", "CANCELLED"):
+        raise InvalidRequestException(
+            f"The image '{arn}' is {row.status}; only a FAILED or CANCELLED image can be retried.")
+    tl = row.timeline
+    if not tl or "runs" not in tl or row.doc.get("type") != "AMI" or tl["at"] == 0:
+        raise InvalidRequestException(f"The image '{arn}' cannot be retried: it ran no workflows, or is not an AMI image.")
+    tl["retries"] = tl.get("retries", 0) + 1
+    tests = row.doc.get("imageTestsConfiguration", {}).get("imageTestsEnabled", True)
+    runs = plan(ctx, arn, row.doc, row.doc["platform"], tests, tl["done"].get("osVersion"), tl["done"],
+                seed=f"{arn}#retry{tl['retries']}")
+    stopped = {state for state, _ in tl["steps"][tl["at"]:]}
+    kept = {state: state_runs for state, state_runs in runs.items() if state in stopped}
+    register(ctx, arn, kept)
+    if "scanState" in row.doc:
+        row.doc["scanState"] = {"status": "PENDING"}
+    row.doc["state"] = {"status": row.status}
+    timeline.retry(row, ctx.now, kept)
+    ctx.tx.save(row)
+    return {"clientToken": request["clientToken"], "imageBuildVersionArn": arn}
 
 
 class _Item:

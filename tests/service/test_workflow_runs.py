@@ -271,3 +271,56 @@ def test_custom_workflows_need_an_execution_role(ib):
                 "custom workflows are specified."):
         ib.create_image(imageRecipeArn=recipe(ib), infrastructureConfigurationArn=infrastructure(ib),
                         workflows=[{"workflowArn": workflow}])
+
+
+# -- RetryImage and DistributeImage -----------------------------------------------------------------
+
+def test_retry_image_reruns_a_failed_build_in_place(ib, control):
+    control.fail_next_build("BUILDING", "Component failed.", step="ApplyBuildComponents")
+    arn = image(ib)
+    assert ib.get_image(imageBuildVersionArn=arn)["image"]["state"]["status"] == "FAILED"
+    first = _runs(ib, arn)
+    r = ib.retry_image(imageBuildVersionArn=arn, clientToken="r1")
+    assert (r["imageBuildVersionArn"], r["clientToken"]) == (arn, "r1")
+    image_doc = ib.get_image(imageBuildVersionArn=arn)["image"]
+    assert image_doc["state"] == {"status": "AVAILABLE"} and image_doc["outputResources"]["amis"]
+    runs = _runs(ib, arn)
+    # The superseded runs are still listed, marked retried; the new ones have new ids.
+    assert [(r["type"], r["status"], r["retried"]) for r in runs] == [
+        ("BUILD", "COMPLETED", False), ("TEST", "COMPLETED", False), ("BUILD", "FAILED", True), ("TEST", "CANCELLED", True)]
+    assert {r["workflowExecutionId"] for r in runs[2:]} == {r["workflowExecutionId"] for r in first}
+    assert not {r["workflowExecutionId"] for r in runs[:2]} & {r["workflowExecutionId"] for r in first}
+
+
+def test_retry_image_of_a_build_that_did_not_fail_is_refused(ib):
+    arn = image(ib)
+    with raises("InvalidRequestException", f"The image '{arn}' is AVAILABLE; only a FAILED or CANCELLED image can be retried."):
+        ib.retry_image(imageBuildVersionArn=arn)
+
+
+def test_distribute_image_of_an_ami(ib):
+    dist = ib.create_distribution_configuration(name="copies", distributions=[
+        {"region": r, "amiDistributionConfiguration": {"name": f"copy-{r} {{{{ imagebuilder:buildDate }}}}"}}
+        for r in ("us-east-1", "eu-west-1")])[
+        "distributionConfigurationArn"]
+    r = ib.distribute_image(sourceImage="ami-1234567890abcdef0", distributionConfigurationArn=dist,
+                            executionRole="arn:aws:iam::123456789012:role/ImageBuilderDistribution", clientToken="d1")
+    arn = r["imageBuildVersionArn"]
+    assert arn == f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image/ami-1234567890abcdef0/1.0.0/1" and r["clientToken"] == "d1"
+    got = ib.get_image(imageBuildVersionArn=arn)["image"]
+    assert got["state"] == {"status": "AVAILABLE"}
+    assert [a["region"] for a in got["outputResources"]["amis"]] == ["us-east-1", "eu-west-1"]
+    assert [(r["type"], r["workflowBuildVersionArn"].split("/")[-3]) for r in _runs(ib, arn)] == [("DISTRIBUTION", "distribute-image")]
+
+
+def test_distribute_image_of_an_image_and_errors(ib):
+    built = image(ib)
+    dist = ib.create_distribution_configuration(name="copies", distributions=[
+        {"region": "eu-west-1", "amiDistributionConfiguration": {"name": "copy {{ imagebuilder:buildDate }}"}}])[
+        "distributionConfigurationArn"]
+    arn = ib.distribute_image(sourceImage=built, distributionConfigurationArn=dist, executionRole="Role")["imageBuildVersionArn"]
+    assert arn == built.rsplit("/", 1)[0] + "/2"  # the next build of the source's name and version
+    with raises("InvalidParameterValueException",
+                "The value supplied for parameter 'sourceImage' is not valid. 'not-an-image' is not an AMI ID, an ssm: "
+                "parameter or an image ARN."):
+        ib.distribute_image(sourceImage="not-an-image", distributionConfigurationArn=dist, executionRole="Role")
