@@ -16,6 +16,7 @@ from kiln.store import Row, Store
 IN_PROGRESS = ("PENDING", "CREATING", "BUILDING", "TESTING", "DISTRIBUTING", "INTEGRATING")
 TERMINAL = ("AVAILABLE", "FAILED", "CANCELLED")
 LIFECYCLE = ("PENDING", "BUILDING", "TESTING", "DISTRIBUTING", "INTEGRATING", "AVAILABLE")
+SCAN_STATES = {"TESTING": "SCANNING", "DISTRIBUTING": "COLLECTING"}  # scanState while the build is in these
 
 
 def plan(created: float, seconds_per_state: float | None, tests_enabled: bool, fault: tuple | None, done: dict,
@@ -170,9 +171,15 @@ def retry(row: Row, now: float, runs: dict[str, list]) -> None:
 def _set_state(row: Row, state: dict) -> None:
     row.status = state["status"]
     row.doc["state"] = state
-    if state["status"] in ("FAILED", "CANCELLED") and "scanState" in row.doc:
+    if "scanState" not in row.doc:
+        return
+    if state["status"] in ("FAILED", "CANCELLED"):
         # The image went terminal before its scan could finish.
         row.doc["scanState"] = {"status": "ABANDONED", "reason": f"The image is {state['status']}."}
+    elif state["status"] in SCAN_STATES and row.doc["scanState"].get("status") not in ("COMPLETED", "ABANDONED"):
+        # The scan runs alongside the build: Inspector scans the test instance, then
+        # Image Builder collects the findings (COMPLETED comes with AVAILABLE).
+        row.doc["scanState"] = {"status": SCAN_STATES[state["status"]]}
 
 
 def cancel(row: Row, reason: str, now: float | None = None) -> None:

@@ -431,8 +431,14 @@ def test_image_scanning_state_follows_the_build(manual):
     arn = image(ib, imageScanningConfiguration=scan)
     img = ib.get_image(imageBuildVersionArn=arn)["image"]
     assert img["imageScanningConfiguration"] == scan and img["scanState"] == {"status": "PENDING"}
-    control.advance(arn, to_end=True)
-    assert ib.get_image(imageBuildVersionArn=arn)["image"]["scanState"] == {"status": "COMPLETED"}
+    seen = []
+    while ib.get_image(imageBuildVersionArn=arn)["image"]["state"]["status"] != "AVAILABLE":
+        control.advance(arn)
+        got = ib.get_image(imageBuildVersionArn=arn)["image"]
+        seen.append((got["state"]["status"], got["scanState"]["status"]))
+    # PENDING -> SCANNING (the test instance) -> COLLECTING -> COMPLETED, alongside the build.
+    assert seen == [("BUILDING", "PENDING"), ("TESTING", "SCANNING"), ("DISTRIBUTING", "COLLECTING"),
+                    ("INTEGRATING", "COLLECTING"), ("AVAILABLE", "COMPLETED")]
     second = image(ib, f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:image-recipe/demo/1.0.0",
                    f"arn:aws:imagebuilder:us-east-1:{ACCOUNT}:infrastructure-configuration/infra", imageScanningConfiguration=scan)
     ib.cancel_image_creation(imageBuildVersionArn=second)
