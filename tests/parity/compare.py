@@ -12,7 +12,11 @@ Rules (what counts as a difference):
   A key that is not in the model at all is always `extra`.
 * **Values by format, not value**, where the value depends on when and where it was made:
   timestamps (`2020-02-14T21:29:18.810Z`), request ids and client tokens (UUID shape), AMI ids
-  (`ami-` + hex). An ARN must be an ARN of the same partition, service, resource type and
+  (`ami-` + hex), workflow and step execution ids (`wf-`/`step-` + UUID shape), EC2 instance
+  ids (`i-` + hex), SSM association and Run Command ids (UUID shape).
+* **JSON in strings**: a workflow step's `inputs` and `outputs` are JSON documents in a
+  string; when both sides parse, they are compared as JSON by these same rules (their paths
+  read `steps[0].outputs<json>.instanceId`), so an instance id inside is held to its format. An ARN must be an ARN of the same partition, service, resource type and
   resource path; its region and account must match the published ones (the replay runs in
   the example's account and region).
 * **Everything else by value**: enum values, names, descriptions, booleans, numbers, and
@@ -36,7 +40,11 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 UUIDISH = re.compile(r"^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$")
 AMI = re.compile(r"^ami-[0-9a-f]{8,17}$")
 ARN = re.compile(r"^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|):(.+)$")
-FORMAT_KEYS = {"requestId": UUIDISH, "clientToken": UUIDISH}
+_UUID = UUIDISH.pattern[1:-1]
+FORMAT_KEYS = {"requestId": UUIDISH, "clientToken": UUIDISH,
+               "workflowExecutionId": re.compile(rf"^wf-{_UUID}$"), "stepExecutionId": re.compile(rf"^step-{_UUID}$"),
+               "associationId": UUIDISH, "runCommandId": UUIDISH, "instanceId": re.compile(r"^i-[0-9a-f]{8,17}$")}
+JSON_STRINGS = {"inputs", "outputs"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,9 @@ class Comparer:
                     self.add(p, "extra", f"kiln has map entry {k!r}")
                     continue
                 in_model = shape is not None and k in getattr(shape, "members", {})
+                if "<json>" in p:
+                    self.add(p, "extra", f"kiln's JSON has {_short(act[k])}; the published JSON has no {k!r}")
+                    continue
                 if not in_model:
                     self.add(p, "extra", f"kiln returns {_short(act[k])}; {k!r} is not in the model")
                     continue
@@ -135,6 +146,10 @@ class Comparer:
             return
         if not isinstance(act, str):
             return self.add(path, "type", f"published {pub!r}, kiln {act!r}")
+        if key in JSON_STRINGS:
+            pj, aj = _json(pub), _json(act)
+            if pj is not None and aj is not None:
+                return self._walk(pj, aj, None, f"{path}<json>")
         fmt = FORMAT_KEYS.get(key)
         if fmt is not None:
             if not fmt.match(act):
@@ -153,6 +168,14 @@ class Comparer:
             return
         if pub != act and not self._ignored(path):
             self.add(path, "value", f"published {_short(pub)}, kiln {_short(act)}")
+
+
+def _json(text: str):
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, (dict, list)) else None
 
 
 def _member(shape, key):

@@ -34,3 +34,18 @@ def test_order_and_formats():
     c = Comparer("2026-01-01")
     c.compare([{"arn": a.format(0)}, {"arn": a.format(1)}], [{"arn": a.format(1)}, {"arn": a.format(0)}], None)
     assert [d.kind for d in c.diffs] == ["order"]
+
+
+def test_workflow_ids_by_format_and_step_data_as_json():
+    pub = {"stepExecutionId": "step-a1b2c3d4-5678-90ab-cdef-EXAMPLE33333",
+           "workflowExecutionId": "wf-165b1cb6-3a62-4618-a021-94ddcbe32908",
+           "inputs": "{\"waitFor\": \"ssmAgent\"}", "outputs": "{\"instanceId\": \"i-1234567890abcdef0\"}"}
+    act = {"stepExecutionId": "step-0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+           "workflowExecutionId": "wf-0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+           "inputs": "{\"waitFor\": \"ssmAgent\"}", "outputs": "{\"instanceId\": \"i-0abc\", \"extra\": 1}"}
+    c = Comparer("2026-01-01")
+    c.compare(pub, act, None)
+    assert sorted(d.key() for d in c.diffs) == [("outputs<json>.extra", "extra"), ("outputs<json>.instanceId", "format")]
+    c = Comparer("2026-01-01")
+    c.compare({"stepExecutionId": "step-x"}, {"stepExecutionId": "wf-a1b2c3d4-5678-90ab-cdef-EXAMPLE33333"}, None)
+    assert [d.kind for d in c.diffs] == ["format"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import pathlib
 
+import jmespath
+
 import boto3
 import pytest
 import yaml
@@ -74,11 +76,31 @@ def _call(client, operation: str, params: dict):
     return json.loads(captured["body"] or b"{}")
 
 
-def _run_setup(k, client, steps) -> None:
+def _substitute(value, bound: dict[str, str]):
+    """`value` with every published value in `bound` replaced by what kiln made for it."""
+    if isinstance(value, str):
+        for published, made in bound.items():
+            value = value.replace(published, made)
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, bound) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, bound) for k, v in value.items()}
+    return value
+
+
+def _run_setup(k, client, steps) -> dict[str, str]:
+    """Run the setup; return the values it bound: a call's `bind` maps a value the example
+    uses (a workflow execution id AWS made) to a JMESPath into that call's answer (the id
+    kiln made), and later params and the request get kiln's value in its place."""
+    bound: dict[str, str] = {}
     for step in steps or []:
         if "admin" in step:
             if step["admin"] == "plan_failure":
-                admin.plan_failure(k, step["state"], step["reason"])
+                admin.plan_failure(k, step.get("state"), step["reason"], image_arn=step.get("imageBuildVersionArn"),
+                                   step=step.get("step"))
+            elif step["admin"] == "advance_clock":
+                admin.advance_clock(k, step["seconds"])
             elif step["admin"] == "advance_builds":
                 admin.advance_builds(k, step.get("imageBuildVersionArn"), step.get("toEnd", False))
             elif step["admin"] == "seed_inventory":
@@ -86,21 +108,29 @@ def _run_setup(k, client, steps) -> None:
             else:
                 raise ValueError(f"unknown admin step {step['admin']!r}")
         elif "call" in step:
-            _call(client, step["call"], step.get("params"))
+            answer = _call(client, step["call"], _substitute(step.get("params"), bound))
+            for published, expression in (step.get("bind") or {}).items():
+                made = jmespath.search(expression, answer)
+                if not isinstance(made, str):
+                    raise ValueError(f"bind {published!r}: {expression!r} found {made!r} in {step['call']}'s answer")
+                bound[published] = made
         else:
             raise ValueError(f"setup step is neither a call nor an admin step: {step!r}")
+    return bound
 
 
 def replay(case: dict):
     with kiln.mock_imagebuilder(build_timing=case.get("build_timing", "immediate")) as k:
         client = _client(case)
-        _run_setup(k, client, case.get("setup"))
+        bound = _run_setup(k, client, case.get("setup"))
         shape = client.meta.service_model.operation_model(case["operation"]).output_shape
         try:
-            body = _call(client, case["operation"], case.get("request"))
+            body = _call(client, case["operation"], _substitute(case.get("request"), bound))
         except ClientError as e:  # AWS answered the example; kiln refused it
             err = e.response.get("Error", {})
             return [Difference("$", "error", f"kiln refused: {err.get('Code')}: {err.get('Message')}")], err
+    # kiln's ids for the bound values read back as the published ones, so they compare by value
+    body = _substitute(body, {made: published for published, made in bound.items()})
     comparer = Comparer(case["date"], case.get("abridged", False), case.get("ignore_values"))
     return comparer.compare(case["response"], body, shape), body
 
