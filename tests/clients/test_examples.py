@@ -40,6 +40,29 @@ def test_boto3_flow(timed_server, tmp_path):
     _assert_empty(timed_server)
 
 
+def test_approval_flow(timed_server, tmp_path):
+    """Two builds held at a WaitForAction step: one resumed to AVAILABLE, one stopped."""
+    out = _run([sys.executable, str(EXAMPLES / "approval_flow.py")], _env(timed_server, tmp_path))
+    image = "arn:aws:imagebuilder:us-east-1:123456789012:image/approval-recipe/1.0.0/{}"
+    first, second = out.split("image: " + image.format(1))[1].split("image: " + image.format(2))
+    assert "waiting: step WaitForApproval (WaitForAction) step-" in first and "; image is BUILDING" in first
+    assert "sent RESUME: Looks good - approved" in first
+    assert "state: AVAILABLE\n" in first
+    assert "workflow build/build-with-approval/1.0.0/1 (BUILD): COMPLETED, 5/5 steps succeeded, 0 failed" in first
+    assert "WaitForAction      COMPLETED  outputs {'action': 'RESUME', 'reason': 'Looks good - approved'}" in first
+    assert "CreateImage        COMPLETED  outputs {'imageId': 'ami-" in first
+    assert "waiting: step WaitForApproval (WaitForAction) step-" in second and "; image is BUILDING" in second
+    assert "sent STOP: Rejected: wrong kernel" in second
+    assert "state: FAILED - Rejected: wrong kernel" in second
+    assert "failed at step WaitForApproval (step-" in second and ") while BUILDING" in second
+    assert "(BUILD): FAILED, 2/5 steps succeeded, 1 failed" in second
+    assert "WaitForAction      FAILED  (Rejected: wrong kernel)" in second
+    assert "CreateImage        CANCELLED" in second
+    assert "cleaned up 5 resources" in second
+    _assert_empty(timed_server)
+    assert timed_server.client().list_waiting_workflow_steps()["steps"] == []
+
+
 @pytest.mark.skipif(aws_cli_command() is None, reason="the AWS CLI is not installed (pip install awscli)")
 def test_aws_cli_walkthrough(timed_server, tmp_path):
     env = _env(timed_server, tmp_path)

@@ -122,6 +122,11 @@ def test_paginators(seen):
     ("cancelFinished", "InvalidParameterValueException", 400, "isInvalidParameterValue", "AVAILABLE"),
     ("deleteUsedComponent", "ResourceDependencyException", 400, "isResourceDependency", "depended on it"),
     ("missingRequired", "InvalidRequestException", 400, "isInvalidRequest", "instanceProfileName"),
+    ("workflowsWithoutRole", "InvalidParameterCombinationException", 400, "isInvalidParameterCombination",
+     "An execution role is required when custom workflows are specified."),
+    ("resumeAgain", "InvalidRequestException", 400, "isInvalidRequest", "is not waiting for an action: it is COMPLETED."),
+    ("missingStepExecution", "ResourceNotFoundException", 404, "isResourceNotFound",
+     "The following resource 'WorkflowStepExecution' cannot be found"),
 ])
 def test_typed_errors(seen, label, name, status, flag, text):
     err = seen["errors"][label]
@@ -135,5 +140,104 @@ def test_typed_errors(seen, label, name, status, flag, text):
     assert text in err["message"]
 
 
+ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+WF_ID = r"wf-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+STEP_ID = r"step-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+APPROVAL_STEPS = ["LaunchBuildInstance", "WaitForApproval", "CreateOutputAMI", "TerminateBuildInstance"]
+
+
+def test_workflow_run_waits_for_an_action_and_resumes(seen):
+    """A custom BUILD workflow's WaitForAction step held the build (BUILDING, listed by
+    the ListWaitingWorkflowSteps paginator) until SendWorkflowStepActionCommand RESUME."""
+    runs = seen["workflowRuns"]
+    workflow_arn = ARN_RE.format("workflow/build/js-approval/1.0.0/1")
+    assert runs["workflowArn"] == workflow_arn
+    assert runs["imageArn"] == ARN_RE.format("image/js-recipe/1.0.0/2")
+    [waiting] = runs["waiting"]
+    assert seen["types"]["waitingStep"] == {
+        "stepExecutionId": "string", "imageBuildVersionArn": "string", "workflowExecutionId": "string",
+        "workflowBuildVersionArn": "string", "name": "string", "action": "string", "startTime": "string"}
+    assert (waiting["imageBuildVersionArn"], waiting["workflowBuildVersionArn"], waiting["name"], waiting["action"]) == (
+        runs["imageArn"], workflow_arn, "WaitForApproval", "WaitForAction")
+    assert re.fullmatch(STEP_ID, waiting["stepExecutionId"]) and re.fullmatch(WF_ID, waiting["workflowExecutionId"])
+    assert re.fullmatch(ISO, waiting["startTime"])
+    # Parked for three states' worth of time without moving.
+    assert runs["whileWaiting"] == {"status": "BUILDING"}
+    assert runs["waitingStep"] == {"status": "RUNNING", "outputs": None}
+    sent = runs["sent"]
+    assert sent["status"] == 200
+    assert (sent["stepExecutionId"], sent["imageBuildVersionArn"]) == (waiting["stepExecutionId"], runs["imageArn"])
+    assert re.fullmatch(r"[0-9a-f-]{36}", sent["clientToken"])  # the SDK's idempotency token, echoed back
+    # Resumed: the rest of the build ran (no test workflow: tests were disabled).
+    assert runs["statesSeen"][0] == "BUILDING" and runs["statesSeen"][-1] == "AVAILABLE"
+    assert "TESTING" not in runs["statesSeen"]
+    assert runs["waitingAfter"] == []
+
+
+def test_workflow_executions_and_steps_as_parsed(seen):
+    runs = seen["workflowRuns"]
+    workflow_arn = ARN_RE.format("workflow/build/js-approval/1.0.0/1")
+    run_id = runs["waiting"][0]["workflowExecutionId"]
+    # The custom workflow replaced the defaults: one run, one page at pageSize 1.
+    assert runs["executions"]["pages"] == 1
+    [execution] = runs["executions"]["items"]
+    assert seen["types"]["workflowExecution"] == {
+        "workflowBuildVersionArn": "string", "workflowExecutionId": "string", "type": "string", "status": "string",
+        "totalStepCount": "number", "totalStepsSucceeded": "number", "totalStepsFailed": "number",
+        "totalStepsSkipped": "number", "startTime": "string", "endTime": "string", "retried": "boolean"}
+    assert execution == {
+        "workflowBuildVersionArn": workflow_arn, "workflowExecutionId": run_id, "type": "BUILD", "status": "COMPLETED",
+        "totalStepCount": 4, "totalStepsSucceeded": 4, "totalStepsFailed": 0, "totalStepsSkipped": 0,
+        "startTime": execution["startTime"], "endTime": execution["endTime"], "retried": False}
+    assert re.fullmatch(ISO, execution["startTime"]) and re.fullmatch(ISO, execution["endTime"])
+    assert execution["startTime"] <= execution["endTime"]
+    got = runs["execution"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", got.pop("requestId"))
+    assert got == {k: v for k, v in execution.items() if k != "retried"} | {"imageBuildVersionArn": runs["imageArn"]}
+
+    # ListWorkflowStepExecutions through its paginator: four steps, pages of three.
+    steps = runs["steps"]
+    assert steps["pages"] == 2
+    assert [s["name"] for s in steps["items"]] == APPROVAL_STEPS
+    assert all(s["status"] == "COMPLETED" for s in steps["items"])
+    types = seen["types"]["stepMetadata"]
+    common = {"stepExecutionId": "string", "name": "string", "action": "string", "status": "string",
+              "inputs": "string", "startTime": "string", "endTime": "string"}
+    assert types["TerminateBuildInstance"] == common  # TerminateInstance reports no outputs
+    for name in APPROVAL_STEPS[:3]:
+        assert types[name] == {**common, "outputs": "string"}
+    # inputs and outputs are JSON documents carried as strings; references resolved.
+    by_name = {s["name"]: s for s in steps["items"]}
+    instance = json.loads(by_name["LaunchBuildInstance"]["outputs"])["instanceId"]
+    assert re.fullmatch(r"i-[0-9a-f]{17}", instance)
+    assert json.loads(by_name["LaunchBuildInstance"]["inputs"]) == {"waitFor": "ssmAgent"}
+    assert json.loads(by_name["WaitForApproval"]["outputs"]) == {"action": "RESUME", "reason": "Approved by the JS SDK"}
+    assert json.loads(by_name["CreateOutputAMI"]["inputs"]) == {"instanceId": instance}
+    assert json.loads(by_name["CreateOutputAMI"]["outputs"]) == {"imageId": runs["amis"][0]}
+    assert json.loads(by_name["TerminateBuildInstance"]["inputs"]) == {"instanceId": instance}
+    times = [t for s in steps["items"] for t in (s["startTime"], s["endTime"])]
+    assert all(re.fullmatch(ISO, t) for t in times) and times == sorted(times)
+
+    # GetWorkflowStepExecution: the same step plus its run, image, onFailure and timeout.
+    assert seen["types"]["stepExecution"] == {
+        "requestId": "string", "stepExecutionId": "string", "workflowBuildVersionArn": "string",
+        "workflowExecutionId": "string", "imageBuildVersionArn": "string", "name": "string", "action": "string",
+        "status": "string", "inputs": "string", "outputs": "string", "startTime": "string", "endTime": "string",
+        "onFailure": "string", "timeoutSeconds": "number"}
+    details = runs["stepDetails"]
+    for name in APPROVAL_STEPS:
+        detail = dict(details[name])
+        assert re.fullmatch(r"[0-9a-f-]{36}", detail.pop("requestId"))
+        assert {k: detail.pop(k) for k in ("workflowBuildVersionArn", "workflowExecutionId", "imageBuildVersionArn")} == {
+            "workflowBuildVersionArn": workflow_arn, "workflowExecutionId": run_id,
+            "imageBuildVersionArn": runs["imageArn"]}
+        extra = {k: detail.pop(k) for k in ("onFailure", "timeoutSeconds")}
+        assert detail == by_name[name], name
+        assert extra == {"LaunchBuildInstance": {"onFailure": "Abort", "timeoutSeconds": 4500},
+                         "WaitForApproval": {"onFailure": "Abort", "timeoutSeconds": 3600},
+                         "CreateOutputAMI": {"onFailure": "Abort", "timeoutSeconds": 43200},
+                         "TerminateBuildInstance": {"onFailure": "Continue", "timeoutSeconds": 1800}}[name]
+
+
 def test_cleanup_left_nothing(seen):
-    assert seen["remaining"] == {"components": 0, "images": 0}
+    assert seen["remaining"] == {"components": 0, "images": 0, "workflows": 0}

@@ -3,6 +3,7 @@ local mirror). The provider diffs every field it wrote against what it reads bac
 so a second plan with no changes proves kiln returns each field as stored."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -106,16 +107,46 @@ def test_apply_plan_update_destroy(timed_server, tmp_path):
     assert sorted(out["pipelines"]["names"]) == ["tf-manual", "tf-nightly"]
     assert sorted(out["pipelines"]["arns"]) == sorted([pipeline["arn"], pipeline["manual_arn"]])
 
+    # The image built through workflow blocks: the managed build-image, then the custom smoke
+    # test with waitForActionAtEnd=false, whose WaitForActionAtEnd step that parameter skips.
+    built = out["workflow_image"]
+    assert built["arn"] == "arn:aws:imagebuilder:us-east-1:123456789012:image/tf-recipe/1.0.0/2"
+    assert built["execution_role"] == "arn:aws:iam::123456789012:role/ImageBuilderExecutionRole"
+    assert built["workflows"] == 2 and built["amis"] == 1
+    got = ib.get_image(imageBuildVersionArn=built["arn"])["image"]
+    assert got["state"]["status"] == "AVAILABLE"
+    assert got["executionRole"] == built["execution_role"]
+    assert [w["workflowArn"] for w in got["workflows"]] == [
+        "arn:aws:imagebuilder:us-east-1:aws:workflow/build/build-image/x.x.x", pipeline["workflow_arn"]]
+    assert got["workflows"][1]["parameters"] == [{"name": "waitForActionAtEnd", "value": ["false"]}]
+    assert (got["workflows"][1]["onFailure"], got["workflows"][1]["parallelGroup"]) == ("ABORT", "smoke")
+    runs = ib.list_workflow_executions(imageBuildVersionArn=built["arn"])["workflowExecutions"]
+    assert [(r["type"], r["status"]) for r in runs] == [("BUILD", "COMPLETED"), ("TEST", "COMPLETED")]
+    # x.x.x ran the newest managed build-image.
+    assert re.fullmatch(r"arn:aws:imagebuilder:us-east-1:aws:workflow/build/build-image/\d+\.\d+\.\d+/\d+",
+                        runs[0]["workflowBuildVersionArn"])
+    smoke = runs[1]
+    assert smoke["workflowBuildVersionArn"] == pipeline["workflow_arn"]   # the aws_imagebuilder_workflow build
+    assert smoke["parallelGroup"] == "smoke" and smoke["retried"] is False
+    assert (smoke["totalStepCount"], smoke["totalStepsSucceeded"], smoke["totalStepsSkipped"],
+            smoke["totalStepsFailed"]) == (3, 2, 1, 0)
+    steps = ib.list_workflow_step_executions(workflowExecutionId=smoke["workflowExecutionId"])["steps"]
+    assert [(st["name"], st["status"]) for st in steps] == [
+        ("LaunchTestInstance", "COMPLETED"), ("TerminateTestInstance", "COMPLETED"), ("WaitForActionAtEnd", "SKIPPED")]
+    instance = json.loads(steps[0]["outputs"])["instanceId"]
+    assert json.loads(steps[1]["inputs"]) == {"instanceId": instance}
+    assert ib.list_waiting_workflow_steps()["steps"] == []
+
     # Every field reads back exactly as written.
     plan = _plan(tf)
     assert plan.returncode == NO_CHANGES, plan.stdout[-6000:] + plan.stderr
 
     # A tag change (and the configurations' descriptions) applies in place: nothing replaced.
     done = tf.run("apply", "-auto-approve", "-input=false", "-var", "stage=two")
-    assert "Plan: 0 to add, 8 to change, 0 to destroy." in done.stdout, done.stdout[-6000:]
+    assert "Plan: 0 to add, 9 to change, 0 to destroy." in done.stdout, done.stdout[-6000:]
     assert "must be replaced" not in done.stdout
     assert tf.outputs()["image_arn"] == image_arn
-    for arn in (image_arn, out["component"]["arn"]):
+    for arn in (image_arn, out["component"]["arn"], built["arn"]):
         assert ib.list_tags_for_resource(resourceArn=arn)["tags"] == {"project": "kiln-tests", "stage": "two"}
     infra = ib.list_infrastructure_configurations()["infrastructureConfigurationSummaryList"][0]
     assert infra["description"] == "t3 builders (two)" and infra["tags"]["stage"] == "two"

@@ -14,12 +14,15 @@ const {
   CreateDistributionConfigurationCommand, GetDistributionConfigurationCommand, DeleteDistributionConfigurationCommand,
   CreateImageCommand, GetImageCommand, DeleteImageCommand, CancelImageCreationCommand,
   ListImagesCommand, ListComponentsCommand,
+  CreateWorkflowCommand, DeleteWorkflowCommand, ListWaitingWorkflowStepsCommand, SendWorkflowStepActionCommand,
+  GetWorkflowExecutionCommand, GetWorkflowStepExecutionCommand, ListWorkflowsCommand,
   TagResourceCommand, UntagResourceCommand, ListTagsForResourceCommand,
   ResourceNotFoundException, ResourceAlreadyExistsException, InvalidPaginationTokenException,
   InvalidParameterValueException, IdempotentParameterMismatchException, DryRunOperationException,
-  InvalidRequestException, ResourceDependencyException,
+  InvalidRequestException, ResourceDependencyException, InvalidParameterCombinationException,
   paginateListComponents, paginateListImages, paginateListImageBuildVersions,
   paginateListComponentBuildVersions, paginateListDistributionConfigurations,
+  paginateListWaitingWorkflowSteps, paginateListWorkflowExecutions, paginateListWorkflowStepExecutions,
 } = sdk;
 
 const ib = new ImagebuilderClient({
@@ -32,6 +35,7 @@ const PARENT = "arn:aws:imagebuilder:us-east-1:aws:image/amazon-linux-2023-x86/x
 const UPDATE_LINUX = "arn:aws:imagebuilder:us-east-1:aws:component/update-linux/x.x.x";
 const out = { types: {}, errors: {} };
 
+const EXECUTION_ROLE = "arn:aws:iam::123456789012:role/ImageBuilderExecutionRole";
 const typeOf = (v) => (v instanceof Date ? "Date" : Array.isArray(v) ? "array" : v === null ? "null" : typeof v);
 
 async function expectError(label, promise) {
@@ -55,6 +59,7 @@ async function expectError(label, promise) {
       isDryRun: err instanceof DryRunOperationException,
       isInvalidRequest: err instanceof InvalidRequestException,
       isResourceDependency: err instanceof ResourceDependencyException,
+      isInvalidParameterCombination: err instanceof InvalidParameterCombinationException,
     };
   }
 }
@@ -208,8 +213,100 @@ await expectError("deleteUsedComponent", ib.send(new DeleteComponentCommand({
   componentBuildVersionArn: c1.componentBuildVersionArn })));
 await expectError("missingRequired", ib.send(new CreateInfrastructureConfigurationCommand({ name: "js-no-profile" })));
 
+// Workflow runs: a custom BUILD workflow whose WaitForAction step holds the build until
+// someone sends RESUME; then the executions and steps the build recorded.
+const APPROVAL_WORKFLOW = `name: js-approval
+description: Builds an AMI once someone approves it
+schemaVersion: 1.0
+steps:
+  - name: LaunchBuildInstance
+    action: LaunchInstance
+    onFailure: Abort
+    inputs:
+      waitFor: "ssmAgent"
+  - name: WaitForApproval
+    action: WaitForAction
+    onFailure: Abort
+    timeoutSeconds: 3600
+  - name: CreateOutputAMI
+    action: CreateImage
+    onFailure: Abort
+    inputs:
+      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"
+  - name: TerminateBuildInstance
+    action: TerminateInstance
+    onFailure: Continue
+    inputs:
+      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"
+`;
+const typesOf = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeOf(v)]));
+const wf = await ib.send(new CreateWorkflowCommand({
+  name: "js-approval", semanticVersion: "1.0.0", type: "BUILD", data: APPROVAL_WORKFLOW,
+}));
+const approvalRequest = {
+  imageRecipeArn: recipe.imageRecipeArn, infrastructureConfigurationArn: infra.infrastructureConfigurationArn,
+  imageTestsConfiguration: { imageTestsEnabled: false },
+  workflows: [{ workflowArn: wf.workflowBuildVersionArn }],
+};
+await expectError("workflowsWithoutRole", ib.send(new CreateImageCommand(approvalRequest)));
+const approval = await ib.send(new CreateImageCommand({ ...approvalRequest, executionRole: EXECUTION_ROLE }));
+const approvalArn = approval.imageBuildVersionArn;
+out.workflowRuns = { workflowArn: wf.workflowBuildVersionArn, imageArn: approvalArn, statesSeen: [] };
+let waiting = [];
+for (let i = 0; i < 400 && waiting.length === 0; i++) {
+  waiting = (await collect(paginateListWaitingWorkflowSteps({ client: ib, pageSize: 1 }, {}), "steps")).items;
+  if (waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+out.workflowRuns.waiting = waiting;
+out.types.waitingStep = waiting.length ? typesOf(waiting[0]) : {};
+// Parked: kiln's clock moves (0.2 s per state) but the build stays where it waits.
+await new Promise((resolve) => setTimeout(resolve, 600));
+out.workflowRuns.whileWaiting = (await ib.send(new GetImageCommand({ imageBuildVersionArn: approvalArn }))).image.state;
+const waitingStep = await ib.send(new GetWorkflowStepExecutionCommand({ stepExecutionId: waiting[0].stepExecutionId }));
+out.workflowRuns.waitingStep = { status: waitingStep.status, outputs: waitingStep.outputs ?? null };
+const sent = await ib.send(new SendWorkflowStepActionCommand({
+  stepExecutionId: waiting[0].stepExecutionId, imageBuildVersionArn: approvalArn, action: "RESUME",
+  reason: "Approved by the JS SDK",
+}));
+out.workflowRuns.sent = { stepExecutionId: sent.stepExecutionId, imageBuildVersionArn: sent.imageBuildVersionArn,
+  clientToken: sent.clientToken, status: sent.$metadata.httpStatusCode };
+for (let i = 0; i < 400; i++) {
+  const { image } = await ib.send(new GetImageCommand({ imageBuildVersionArn: approvalArn }));
+  if (out.workflowRuns.statesSeen.at(-1) !== image.state.status) out.workflowRuns.statesSeen.push(image.state.status);
+  if (["AVAILABLE", "FAILED", "CANCELLED"].includes(image.state.status)) break;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+out.workflowRuns.waitingAfter = (await ib.send(new ListWaitingWorkflowStepsCommand({}))).steps;
+const executions = await collect(
+  paginateListWorkflowExecutions({ client: ib, pageSize: 1 }, { imageBuildVersionArn: approvalArn }), "workflowExecutions");
+out.workflowRuns.executions = { pages: executions.pages, items: executions.items };
+out.types.workflowExecution = executions.items.length ? typesOf(executions.items[0]) : {};
+const runId = executions.items[0].workflowExecutionId;
+const execution = await ib.send(new GetWorkflowExecutionCommand({ workflowExecutionId: runId }));
+delete execution.$metadata;
+out.workflowRuns.execution = execution;
+const steps = await collect(
+  paginateListWorkflowStepExecutions({ client: ib, pageSize: 3 }, { workflowExecutionId: runId }), "steps");
+out.workflowRuns.steps = { pages: steps.pages, items: steps.items };
+out.types.stepMetadata = Object.fromEntries(steps.items.map((s) => [s.name, typesOf(s)]));
+out.workflowRuns.stepDetails = {};
+for (const s of steps.items) {
+  const got = await ib.send(new GetWorkflowStepExecutionCommand({ stepExecutionId: s.stepExecutionId }));
+  delete got.$metadata;
+  out.workflowRuns.stepDetails[s.name] = got;
+}
+out.types.stepExecution = typesOf(out.workflowRuns.stepDetails.WaitForApproval);
+out.workflowRuns.amis = (await ib.send(new GetImageCommand({ imageBuildVersionArn: approvalArn })))
+  .image.outputResources.amis.map((a) => a.image);
+await expectError("resumeAgain", ib.send(new SendWorkflowStepActionCommand({
+  stepExecutionId: waiting[0].stepExecutionId, imageBuildVersionArn: approvalArn, action: "RESUME" })));
+await expectError("missingStepExecution", ib.send(new GetWorkflowStepExecutionCommand({
+  stepExecutionId: "step-00000000-0000-4000-a000-000000000000" })));
+
 // Clean up: everything this script made can be deleted, in dependency order.
 await ib.send(new DeleteImageCommand({ imageBuildVersionArn: imageArn }));
+await ib.send(new DeleteImageCommand({ imageBuildVersionArn: approvalArn }));
+await ib.send(new DeleteWorkflowCommand({ workflowBuildVersionArn: wf.workflowBuildVersionArn }));
 await ib.send(new DeleteImageRecipeCommand({ imageRecipeArn: recipe.imageRecipeArn }));
 for (const arn of out.componentArns) await ib.send(new DeleteComponentCommand({ componentBuildVersionArn: arn }));
 await ib.send(new DeleteInfrastructureConfigurationCommand({ infrastructureConfigurationArn: infra.infrastructureConfigurationArn }));
@@ -219,6 +316,7 @@ for (const arn of [dist.distributionConfigurationArn, dist.distributionConfigura
 out.remaining = {
   components: (await ib.send(new ListComponentsCommand({}))).componentVersionList.length,
   images: (await ib.send(new ListImagesCommand({}))).imageVersionList.length,
+  workflows: (await ib.send(new ListWorkflowsCommand({}))).workflowVersionList.length,
 };
 
 console.log(JSON.stringify(out));

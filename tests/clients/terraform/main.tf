@@ -255,6 +255,33 @@ resource "aws_imagebuilder_image_pipeline" "nightly" {
   }
 }
 
+# An image built through workflows: the managed build-image, then the smoke test with its
+# parameter set to false, so its WaitForActionAtEnd step is SKIPPED (a true would hold the
+# build until someone sends RESUME, and the apply with it). Custom workflows need an
+# execution role. After the first image, so that one stays build 1 of tf-recipe 1.0.0 (and a
+# failing first build stops the apply before this one starts).
+resource "aws_imagebuilder_image" "workflows" {
+  image_recipe_arn                 = aws_imagebuilder_image_recipe.recipe.arn
+  infrastructure_configuration_arn = aws_imagebuilder_infrastructure_configuration.infra.arn
+  execution_role                   = "arn:aws:iam::123456789012:role/ImageBuilderExecutionRole"
+  tags                             = local.tags
+
+  workflow {
+    workflow_arn = "arn:aws:imagebuilder:us-east-1:aws:workflow/build/build-image/x.x.x"
+  }
+  workflow {
+    workflow_arn   = aws_imagebuilder_workflow.smoke.arn
+    on_failure     = "ABORT"
+    parallel_group = "smoke"
+    parameter {
+      name  = "waitForActionAtEnd"
+      value = "false"
+    }
+  }
+
+  depends_on = [aws_imagebuilder_image.image]
+}
+
 # A second pipeline, run by hand only (no schedule), read back through the data source.
 # Not the nightly one: provider 5.100.0's aws_imagebuilder_image_pipeline data source fails on
 # any pipeline whose schedule has a time zone ("setting schedule: Invalid address to set:
@@ -291,6 +318,15 @@ output "image" {
     platform   = aws_imagebuilder_image.image.platform
     os_version = aws_imagebuilder_image.image.os_version
     amis       = aws_imagebuilder_image.image.output_resources[0].amis
+  }
+}
+
+output "workflow_image" {
+  value = {
+    arn            = aws_imagebuilder_image.workflows.arn
+    execution_role = aws_imagebuilder_image.workflows.execution_role
+    workflows      = length(aws_imagebuilder_image.workflows.workflow)
+    amis           = length(aws_imagebuilder_image.workflows.output_resources[0].amis)
   }
 }
 
