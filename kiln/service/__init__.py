@@ -21,6 +21,7 @@ FAMILIES = (
     "image_pipelines",
     "workflow_runs",
     "image_distributions",
+    "image_imports",
     "tags",
     "image_scans",
 )
