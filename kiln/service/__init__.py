@@ -13,6 +13,7 @@ HANDLERS: dict[str, Callable] = {}
 # Resource-family modules, imported once so their @operation decorators register.
 FAMILIES = (
     "components",
+    "component_imports",
     "workflows",
     "image_recipes",
     "infrastructure_configurations",

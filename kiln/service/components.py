@@ -38,7 +38,12 @@ def content_hash(request: dict, exclude=("clientToken", "tags", "dryRun", "name"
 
 @operation("CreateComponent")
 def create_component(ctx, request):
-    data = read_document(request)
+    return create_build(ctx, request, read_document(request))
+
+
+def create_build(ctx, request: dict, data: str) -> dict:
+    """A new component build from the document `data` (CreateComponent's, or the one
+    ImportComponent wraps a script into); versions and content as the request says."""
     document = parse_component_document(data)
     nodes = parse_version(request["semanticVersion"])
     arn, build = versioned.new_build(ctx, TYPE, LABEL, request["name"], nodes, request["semanticVersion"], content_hash(request))
