@@ -16,6 +16,7 @@ FAMILIES = (
     "component_imports",
     "workflows",
     "image_recipes",
+    "container_recipes",
     "infrastructure_configurations",
     "distribution_configurations",
     "images",
