@@ -5,6 +5,8 @@ images.yaml, components.yaml and workflows.yaml hold one compact entry per
 family; the functions below expand them into full API documents for a region,
 keyed by the member names of the botocore shapes `Image`, `Component` and
 `Workflow`, so callers can serve them as they are (service-semantics.md 7).
+marketplace.yaml holds a few SAMPLE AWS Marketplace and third-party components
+(marketplace_components, marketplace_resources), made up by kiln.
 
 Every ARN uses the owner segment ``aws`` (MANAGED_ACCOUNT_ALIAS) and the
 partition of the region (``aws``, ``aws-cn`` or ``aws-us-gov``). Everything is
@@ -32,6 +34,9 @@ __all__ = [
     "managed_images",
     "managed_components",
     "managed_workflows",
+    "MARKETPLACE_OWNERS",
+    "marketplace_components",
+    "marketplace_resources",
 ]
 
 MANAGED_ACCOUNT_ALIAS = "aws"
@@ -42,6 +47,10 @@ MANAGED_OWNER = "Amazon"
 
 MANAGED_AMI_ACCOUNT_ID = "137112412989"
 """The account that owns the AMIs of managed images (`outputResources.amis[].accountId`)."""
+
+MARKETPLACE_OWNERS = {"ThirdParty": "third-party", "AWSMarketplace": "aws-marketplace"}
+"""The `owner` field (and ListComponents `owner` value) of the sample marketplace
+components (marketplace.yaml), and the owner segment of their ARNs."""
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -110,6 +119,64 @@ def managed_components(region: str) -> list[dict]:
             })
             components.append(item)
     return components
+
+
+@functools.lru_cache(maxsize=None)
+def marketplace_components(region: str) -> list[dict]:
+    """The SAMPLE AWS Marketplace and third-party component build versions in `region`
+    (marketplace.yaml), as `Component` documents: owner `ThirdParty` or
+    `AWSMarketplace`, ARN owner segment `third-party` or `aws-marketplace`, with
+    `productCodes`, `obfuscate` true and so no `data` (GetMarketplaceResource serves it,
+    see marketplace_resources). Cached and shared: do not mutate."""
+    partition, _ = _partition(region)
+    components: list[dict] = []
+    for entry in _load("marketplace.yaml")["components"]:
+        document = yaml.load(entry["data"], Loader=_Loader)
+        phases = [phase["name"] for phase in document["phases"]]
+        parameters = _component_parameters(document)
+        key = entry["name"].lower().replace(" ", "-").replace("_", "-")
+        segment = MARKETPLACE_OWNERS[entry["owner"]]
+        for release in entry["versions"]:
+            version = str(release["version"])
+            arn = f"arn:{partition}:imagebuilder:{region}:{segment}:component/{key}/{version}/1"
+            item: dict[str, Any] = {
+                "arn": arn,
+                "name": entry["name"],
+                "version": version,
+                "description": entry["description"],
+                "type": "TEST" if phases == ["test"] else "BUILD",
+                "platform": entry["platform"],
+                "supportedOsVersions": list(entry["supportedOsVersions"]),
+                "state": {"status": "ACTIVE"},
+            }
+            if parameters:
+                item["parameters"] = [dict(p, defaultValue=list(p["defaultValue"])) if "defaultValue" in p
+                                      else dict(p) for p in parameters]
+            item.update({
+                "owner": entry["owner"],
+                "encrypted": True,
+                "dateCreated": _timestamp(_date(release["date"]), arn.split(":", 5)[5]),
+                "tags": {},
+            })
+            if entry.get("publisher"):
+                item["publisher"] = entry["publisher"]
+            item["obfuscate"] = True
+            item["productCodes"] = [dict(code) for code in entry["productCodes"]]
+            components.append(item)
+    return components
+
+
+@functools.lru_cache(maxsize=None)
+def marketplace_resources(region: str) -> dict[str, dict]:
+    """What GetMarketplaceResource serves for each sample marketplace component build in
+    `region`, by build ARN: `data` (its AWSTOE document) and `artifacts` (the S3
+    locations its document downloads). Cached and shared: do not mutate."""
+    entries = _load("marketplace.yaml")["components"]
+    resources_by_arn: dict[str, dict] = {}
+    for doc in marketplace_components(region):
+        entry = next(e for e in entries if e["name"] == doc["name"])
+        resources_by_arn[doc["arn"]] = {"data": entry["data"], "artifacts": list(entry.get("artifacts") or [])}
+    return resources_by_arn
 
 
 def workflow_actions() -> dict:

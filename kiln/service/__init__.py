@@ -26,6 +26,7 @@ FAMILIES = (
     "image_imports",
     "tags",
     "image_scans",
+    "marketplace",
 )
 
 

@@ -19,12 +19,29 @@ def catalog_kind(kind: str) -> str:
     return "workflow" if kind.startswith("workflow/") else kind
 
 
+MARKETPLACE_SEGMENTS = frozenset(catalog.MARKETPLACE_OWNERS.values())
+"""The ARN owner segments of AWS Marketplace and third-party resources."""
+_OWNER_OF_SEGMENT = {segment: owner for owner, segment in catalog.MARKETPLACE_OWNERS.items()}
+
+
 @lru_cache(maxsize=64)
 def managed(kind: str, region: str) -> Sorted:
     """The AWS-managed resources of one kind (e.g. "component", "workflow/build"),
     as rows in list order, served like a table."""
+    return _table(kind, _CATALOG[catalog_kind(kind)](region))
+
+
+@lru_cache(maxsize=64)
+def marketplace(owner: str, kind: str, region: str) -> Sorted:
+    """The sample AWS Marketplace or third-party resources (`owner` "AWSMarketplace" or
+    "ThirdParty") of one kind, as rows in list order: only components exist."""
+    docs = catalog.marketplace_components(region) if kind == "component" else []
+    return _table(kind, [doc for doc in docs if doc["owner"] == owner])
+
+
+def _table(kind: str, docs) -> Sorted:
     rows = []
-    for doc in _CATALOG[catalog_kind(kind)](region):
+    for doc in docs:
         parsed = arns.parse(doc["arn"])
         if parsed.kind != kind:
             continue
@@ -56,8 +73,10 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
     nodes = wildcard(parsed.version, param)
     if parsed.build is not None and None in nodes:
         return None
-    if parsed.owner == arns.AWS_OWNER:
-        found = [row for row in managed_table(ctx, parsed.kind).rows
+    if parsed.owner == arns.AWS_OWNER or parsed.owner in MARKETPLACE_SEGMENTS:
+        table = (managed_table(ctx, parsed.kind) if parsed.owner == arns.AWS_OWNER
+                 else marketplace(_OWNER_OF_SEGMENT[parsed.owner], parsed.kind, ctx.region))
+        found = [row for row in table.rows
                  if row.name_key == parsed.name and matches(nodes, row.version)
                  and (row.build == parsed.build if parsed.build is not None else status is None or row.status == status)]
         return max(found, key=_newness, default=None)
@@ -138,15 +157,15 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
     if owner in (None, "Self"):
         fetch = lambda after, n: ctx.tx.page(kind, after, n, name_key=name_key, descending=newest_first)  # noqa: E731
         newest = lambda row, *version: ctx.tx.latest(kind, row.name_key, *version)  # noqa: E731
-    elif owner == "Amazon":
-        table = managed_table(ctx, kind)
+    elif owner == "Amazon" or owner in catalog.MARKETPLACE_OWNERS:
+        table = managed_table(ctx, kind) if owner == "Amazon" else marketplace(owner, kind, ctx.region)
         fetch = lambda after, n: table.fetch(after, n, descending=newest_first)  # noqa: E731
 
         def newest(row, *version):
             return max((r for r in table.rows if r.name_key == row.name_key and (not version or r.version == version)),
                        key=_newness)
     else:
-        return [], None  # nothing is shared with a kiln account, nor sold to it
+        return [], None  # nothing is shared with a kiln account
     seen: set = set()
 
     def group_of(row: Row):

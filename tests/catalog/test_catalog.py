@@ -756,3 +756,51 @@ def test_get_workflow_1_0_0(ib, tail, steps):
     assert (workflow["name"], workflow["version"], workflow["owner"]) == (tail.split("/")[1], "1.0.0", "Amazon")
     # the step counts ListWorkflowExecutions reported for 1.0.0 (totalStepCount 7 and 4)
     assert len(yaml.safe_load(workflow["data"])["steps"]) == steps
+
+
+# --------------------------------------------------------------------------
+# sample AWS Marketplace and third-party components (marketplace.yaml)
+# --------------------------------------------------------------------------
+
+MARKETPLACE_SEGMENT = {"ThirdParty": "third-party", "AWSMarketplace": "aws-marketplace"}
+
+
+@pytest.mark.parametrize("region", [REGION, "cn-north-1", "us-gov-west-1"])
+def test_marketplace_components_conform_to_the_model(region):
+    documents = catalog.marketplace_components(region)
+    assert documents
+    errors = _model_errors(documents, "Component")
+    assert not errors, "\n".join(errors[:40])
+
+
+def test_marketplace_samples_are_marked_and_owned():
+    documents = catalog.marketplace_components(REGION)
+    assert {d["owner"] for d in documents} == {"ThirdParty", "AWSMarketplace"}
+    pattern = _input_pattern("GetComponent", "componentBuildVersionArn")
+    code_pattern = MODEL.shape_for("ProductCodeId").metadata["pattern"]
+    for d in documents:
+        assert d["description"].startswith("SAMPLE "), d["name"]
+        assert d["arn"].startswith(f"arn:aws:imagebuilder:{REGION}:{MARKETPLACE_SEGMENT[d['owner']]}:component/")
+        assert re.match(pattern, d["arn"]) and re.match(pattern, d["arn"].rsplit("/", 1)[0]), d["arn"]
+        assert ("publisher" in d) == (d["owner"] == "ThirdParty"), d["name"]
+        assert d["obfuscate"] is True and "data" not in d
+        assert d["productCodes"] and all(
+            re.match(code_pattern, p["productCodeId"]) and p["productCodeId"].startswith("kiln")
+            and p["productCodeType"] == "marketplace" for p in d["productCodes"])
+        if d["owner"] == "AWSMarketplace":  # <name>-prod-<product id>, as Marketplace names read
+            assert re.search(r"-prod-kiln[a-z0-9]+/", d["arn"]), d["arn"]
+    arns = [d["arn"] for d in documents]
+    assert len(arns) == len(set(arns))
+
+
+def test_marketplace_resources_pass_the_create_component_validator():
+    module = importlib.import_module("kiln.service.component_documents")
+    resources_by_arn = catalog.marketplace_resources(REGION)
+    documents = catalog.marketplace_components(REGION)
+    assert set(resources_by_arn) == {d["arn"] for d in documents}
+    for d in documents:
+        resource = resources_by_arn[d["arn"]]
+        parsed = module.parse_component_document(resource["data"])
+        assert parsed.type == d["type"] and parsed.parameters == d.get("parameters", []), d["name"]
+        for location in resource["artifacts"]:  # every artifact is one the document downloads
+            assert location.startswith("s3://") and location in resource["data"], location
