@@ -25,7 +25,7 @@ from __future__ import annotations
 from kiln.engine.due import when_due
 from kiln.engine.timeline import IN_PROGRESS
 from kiln.errors import ApiError, InvalidRequestException
-from kiln.service import arns, distribution_configurations, image_recipes, images, operation, pagination, schedules
+from kiln.service import arns, distribution_configurations, images, operation, pagination, schedules
 from kiln.service.filters import compile_filters
 from kiln.service.resource import already_exists, check_dry_run, iso, not_found, parse_arn
 from kiln.store import Row
@@ -62,7 +62,8 @@ def _document(ctx, request: dict, arn: str, name: str, created: str) -> tuple[di
         doc["description"] = request["description"]
     doc["platform"] = recipe.doc["platform"]
     doc["enhancedImageMetadataEnabled"] = request.get("enhancedImageMetadataEnabled", True)
-    doc["imageRecipeArn"] = request["imageRecipeArn"]
+    recipe_key = "containerRecipeArn" if request.get("containerRecipeArn") else "imageRecipeArn"
+    doc[recipe_key] = request[recipe_key]
     doc["infrastructureConfigurationArn"] = request["infrastructureConfigurationArn"]
     if request.get("distributionConfigurationArn"):
         doc["distributionConfigurationArn"] = request["distributionConfigurationArn"]
@@ -147,7 +148,7 @@ def _dependencies(ctx, doc: dict) -> list[str] | None:
     """The build ARNs the pipeline's recipe resolves to now (its parent image and its
     components), or None when they do not resolve (a build would fail)."""
     try:
-        recipe = image_recipes.resolve(ctx, doc["imageRecipeArn"])
+        recipe = images.recipe_of(ctx, doc)
         parent, used = images.resolved_dependencies(ctx, recipe)
     except ApiError:
         return None
@@ -157,7 +158,8 @@ def _dependencies(ctx, doc: dict) -> list[str] | None:
 def _start(ctx, row: Row, build_type: str, tags: dict | None) -> Row:
     """A build of the pipeline's recipe, as CreateImage would start it, recorded in the book."""
     doc = row.doc
-    request = {k: doc[k] for k in ("imageRecipeArn", "infrastructureConfigurationArn", "distributionConfigurationArn",
+    request = {k: doc[k] for k in ("imageRecipeArn", "containerRecipeArn", "infrastructureConfigurationArn",
+                                   "distributionConfigurationArn",
                                    "imageTestsConfiguration", "enhancedImageMetadataEnabled",
                                    "imageScanningConfiguration", "workflows", "executionRole") if k in doc}
     if tags:
@@ -232,9 +234,10 @@ def update_image_pipeline(ctx, request):
     """Replaces the whole pipeline: what the request omits is removed or reset (status
     to ENABLED, no schedule), and consecutiveFailures starts again from 0."""
     row = _get(ctx, request["imagePipelineArn"])
-    if request.get("containerRecipeArn") and row.doc.get("imageRecipeArn"):
-        raise InvalidRequestException("The value supplied for parameter 'containerRecipeArn' is not valid. "
-                                      "An image pipeline cannot change from an image recipe to a container recipe.")
+    if bool(request.get("containerRecipeArn")) != bool(row.doc.get("containerRecipeArn")):
+        kind = "containerRecipeArn" if request.get("containerRecipeArn") else "imageRecipeArn"
+        raise InvalidRequestException(f"The value supplied for parameter '{kind}' is not valid. An image pipeline cannot "
+                                      "change between an image recipe and a container recipe.")
     old = row.doc
     doc, used = _document(ctx, request, row.arn, old["name"], old["dateCreated"])
     doc["dateUpdated"] = iso(ctx.now)

@@ -14,7 +14,9 @@ from kiln.errors import (
     invalid_value,
 )
 from kiln.protocol.stored import fragment
-from kiln.service import arns, distribution_configurations, image_recipes, operation, versioned, workflow_runs, workflows
+from kiln.service import (
+    arns, container_recipes, distribution_configurations, image_recipes, operation, versioned, workflow_runs, workflows,
+)
 from kiln.service.filters import compile_filters, group_by
 from kiln.service.resource import depended_on, iso, not_found, parse_arn, references
 from kiln.store import Row
@@ -62,6 +64,31 @@ def output_amis(ctx, image_name: str, description: str | None, distribution: dic
     return amis
 
 
+def output_containers(ctx, recipe: dict, distribution: dict | None, tag: str) -> list[dict]:
+    """The container images a build pushes: to the recipe's ECR repository in the build
+    Region, then to each distribution Region's repository (with its container tags), as
+    <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<version>-<build>."""
+    dns = "amazonaws.com.cn" if ctx.partition == "aws-cn" else "amazonaws.com"
+
+    def uris(region: str, repository: str, extra: list) -> list[str]:
+        base = f"{ctx.account}.dkr.ecr.{region}.{dns}/{repository}"
+        return [f"{base}:{tag}"] + [f"{base}:{t}" for t in extra if t != tag]
+
+    target = recipe.get("targetRepository") or {}
+    containers = [{"region": ctx.region, "imageUris": uris(ctx.region, target.get("repositoryName", recipe["name"]), [])}]
+    for d in (distribution or {}).get("distributions", ()):
+        config = d.get("containerDistributionConfiguration")
+        if not config:
+            continue
+        repository = (config.get("targetRepository") or {}).get("repositoryName") or target.get("repositoryName", recipe["name"])
+        found = next((c for c in containers if c["region"] == d["region"]), None)
+        if found is None:
+            containers.append({"region": d["region"], "imageUris": uris(d["region"], repository, config.get("containerTags") or [])})
+        else:
+            found["imageUris"] += [u for u in uris(d["region"], repository, config.get("containerTags") or []) if u not in found["imageUris"]]
+    return containers
+
+
 def embedded_recipe(ctx, recipe: Row, parent: image_recipes.Parent, used: list[Row]) -> dict:
     """The recipe as the build used it: component and parent ARNs resolved to builds."""
     doc = dict(recipe.doc)
@@ -95,7 +122,12 @@ def check_workflows(ctx, request: dict) -> list[Row]:
 def resolved_dependencies(ctx, recipe: Row) -> tuple[image_recipes.Parent, list[Row]]:
     """What the recipe's version and wildcard references resolve to now: the parent
     image and the component builds a build started now would use."""
-    parent = image_recipes.resolve_parent(ctx, recipe.doc["parentImage"], "imageRecipeArn")
+    source = recipe.doc["parentImage"]
+    if recipe.type == container_recipes.TYPE and not source.startswith("arn:"):
+        parent = image_recipes.Parent(recipe.doc["platform"], None)  # a registry image: nothing to resolve
+    else:
+        parent = image_recipes.resolve_parent(ctx, source, "containerRecipeArn" if recipe.type == container_recipes.TYPE
+                                              else "imageRecipeArn")
     used = image_recipes.check_components(ctx, recipe.doc.get("components") or [], None)
     return parent, used
 
@@ -105,8 +137,7 @@ def recipe_of(ctx, request: dict) -> Row:
     if bool(request.get("imageRecipeArn")) == bool(request.get("containerRecipeArn")):
         raise InvalidRequestException("You must specify exactly one of the parameters 'imageRecipeArn' and 'containerRecipeArn'.")
     if request.get("containerRecipeArn"):
-        parse_arn("containerRecipeArn", request["containerRecipeArn"], ("container-recipe",))
-        raise not_found("ContainerRecipe", request["containerRecipeArn"])
+        return container_recipes.resolve(ctx, request["containerRecipeArn"])
     return image_recipes.resolve(ctx, request["imageRecipeArn"])
 
 
@@ -128,26 +159,35 @@ def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | 
     build = ctx.tx.next_number(f"{TYPE}/{recipe.name_key}/{version}")
     arn = arns.make(ctx, TYPE, recipe.name_key, version, build)
     tests = {**DEFAULT_TESTS, **(request.get("imageTestsConfiguration") or {})}
-    done: dict = {"outputResources": {"amis": output_amis(ctx, recipe.name, recipe.doc.get("description"), distribution, build)}}
+    docker = recipe.type == container_recipes.TYPE
+    if docker:
+        outputs = {"containers": output_containers(ctx, recipe.doc, distribution, f"{version}-{build}")}
+    else:
+        outputs = {"amis": output_amis(ctx, recipe.name, recipe.doc.get("description"), distribution, build)}
+    done: dict = {"outputResources": outputs}
     if parent.os_version:
         done["osVersion"] = parent.os_version
     scanning = (request.get("imageScanningConfiguration") or {}).get("imageScanningEnabled")
     if scanning:
         done["scanState"] = {"status": "COMPLETED"}
-    runs = workflow_runs.plan(ctx, arn, request, recipe.doc["platform"], tests["imageTestsEnabled"], parent.os_version, done)
+    runs = workflow_runs.plan(ctx, arn, request, recipe.doc["platform"], tests["imageTestsEnabled"], parent.os_version, done,
+                              image_type="DOCKER" if docker else "AMI")
     workflow_runs.register(ctx, arn, runs)
     plan = timeline.plan(ctx.now, ctx.seconds_per_state, tests["imageTestsEnabled"] and "TESTING" in runs,
                          ctx.tx.take_fault(arn), done, runs)
 
-    doc = {"arn": arn, "type": "AMI", "name": recipe.name, "version": f"{version}/{build}", "platform": recipe.doc["platform"],
+    doc = {"arn": arn, "type": "DOCKER" if docker else "AMI", "name": recipe.name, "version": f"{version}/{build}",
+           "platform": recipe.doc["platform"],
            "enhancedImageMetadataEnabled": request.get("enhancedImageMetadataEnabled", True),
-           "state": {"status": "PENDING"}, "imageRecipe": embedded_recipe(ctx, recipe, parent, used)}
+           "state": {"status": "PENDING"},
+           "containerRecipe" if docker else "imageRecipe": embedded_recipe(ctx, recipe, parent, used)}
     if source_pipeline_arn is not None:
         doc["sourcePipelineArn"] = source_pipeline_arn
     doc["infrastructureConfiguration"] = infra.doc
     if distribution is not None:
         doc["distributionConfiguration"] = distribution
-    doc.update(imageTestsConfiguration=tests, dateCreated=iso(ctx.now), outputResources={"amis": []},
+    doc.update(imageTestsConfiguration=tests, dateCreated=iso(ctx.now),
+               outputResources={"containers": []} if docker else {"amis": []},
                tags=request.get("tags") or {}, buildType=build_type)
     for k in ("imageScanningConfiguration", "executionRole", "workflows", "loggingConfiguration"):
         if request.get(k):

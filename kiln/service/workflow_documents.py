@@ -27,7 +27,8 @@ WORKFLOW_TYPES = ("BUILD", "TEST", "DISTRIBUTION")
 # The complete current list of step actions (service-semantics.md section 6).
 ACTIONS = (
     "ApplyImageConfigurations", "BootstrapInstanceForContainer", "CollectImageMetadata",
-    "CollectImageScanFindings", "CreateImage", "DistributeImage", "ExecuteComponents",
+    "CollectImageScanFindings", "CreateImage", "CreateImageFromIso", "DistributeContainerImage", "DistributeImage",
+    "ExecuteComponents",
     "ExecuteStateMachine", "LaunchInstance", "ModifyImageAttributes", "RegisterImage",
     "RunCommand", "RunSysPrep", "SanitizeInstance", "TerminateInstance", "WaitForAction",
     "WaitForSSMAgent",
@@ -40,6 +41,7 @@ ACTIONS = (
 # else (LaunchInstance, RunCommand, WaitForAction, ...) is allowed in any stage.
 STAGE_ONLY = {
     "DistributeImage": "DISTRIBUTION",
+    "DistributeContainerImage": "DISTRIBUTION",
     "ApplyImageConfigurations": "DISTRIBUTION",
     "CollectImageMetadata": "BUILD",
 }

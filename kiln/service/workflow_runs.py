@@ -27,7 +27,8 @@ from kiln.store import Row
 
 WORKFLOW_RUN = "workflow-run"   # lookup rows: wf-… and step-… ids -> the build they belong to
 STATE_OF = {"BUILD": "BUILDING", "TEST": "TESTING", "DISTRIBUTION": "DISTRIBUTING"}
-DEFAULTS = ("build/build-image", "test/test-image")
+DEFAULTS = {"AMI": ("build/build-image", "test/test-image"),
+            "DOCKER": ("build/build-container", "test/test-container", "distribution/distribute-container")}
 
 
 @lru_cache(maxsize=1)
@@ -48,17 +49,18 @@ def _document(arn: str, data: str, kind: str):
 # -- planning ----------------------------------------------------------------------------------
 
 def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool, os_version: str | None,
-         done: dict, seed: str | None = None) -> dict[str, list]:
+         done: dict, seed: str | None = None, image_type: str = "AMI") -> dict[str, list]:
     """The workflow runs of a build, by the state they run in (ids derived from `seed`,
     by default the build's ARN). `register` makes their ids known."""
     configs = request.get("workflows") or [
         {"workflowArn": f"arn:{ctx.partition}:imagebuilder:{ctx.region}:aws:workflow/{name}/x.x.x"}
-        for name in DEFAULTS]
+        for name in DEFAULTS[image_type]]
     scanning = bool((request.get("imageScanningConfiguration") or {}).get("imageScanningEnabled"))
-    env = {"imagebuilder": {"imageType": "AMI", "platform": platform,
+    env = {"imagebuilder": {"imageType": image_type, "platform": platform,
                             "collectImageMetadata": request.get("enhancedImageMetadataEnabled", True) is not False,
                             "collectImageScanFindings": scanning}}
     amis = done.get("outputResources", {}).get("amis") or []
+    containers = done.get("outputResources", {}).get("containers") or []
     runs: dict[str, list] = {}
     for i, config in enumerate(configs):
         row = workflows.resolve(ctx, config["workflowArn"], f"workflows[{i}].workflowArn")
@@ -83,7 +85,7 @@ def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool,
             for k in ("description", "maxAttempts"):
                 if k in step:
                     planned[k] = step[k]
-            outputs = _outputs(action, planned["id"], amis, os_version)
+            outputs = _outputs(action, planned["id"], amis, os_version, containers)
             if outputs is not None:
                 planned["outputs"] = outputs
             steps.append(planned)
@@ -123,7 +125,7 @@ def _value(kind: str | None, values: list):
     return value
 
 
-def _outputs(action: str, step_id: str, amis: list, os_version: str | None) -> dict | None:
+def _outputs(action: str, step_id: str, amis: list, os_version: str | None, containers: list = ()) -> dict | None:
     """What a step of `action` reports when it completes (the names the action documents;
     ids derived from the step, so they are stable)."""
     token = hashlib.sha256(step_id.encode()).hexdigest()
@@ -147,6 +149,8 @@ def _outputs(action: str, step_id: str, amis: list, os_version: str | None) -> d
         return {key: [{"region": a["region"], "imageId": a["image"]} for a in amis]}
     if action == "WaitForSSMAgent":
         return {"status": "Success"}
+    if action == "DistributeContainerImage":
+        return {"status": "Success", "succeededRegions": [c["region"] for c in containers], "failedRegions": []}
     return None  # TerminateInstance, WaitForAction (its outputs come with the action sent)
 
 

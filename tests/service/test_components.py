@@ -301,7 +301,7 @@ def test_list_components_default_owner_is_self(ib):
     assert [c["arn"] for c in ib.list_components(owner="Self")["componentVersionList"]] == [arn.rsplit("/", 1)[0]]
 
 
-@pytest.mark.parametrize("owner", ["Shared", "ThirdParty", "AWSMarketplace"])
+@pytest.mark.parametrize("owner", ["Shared"])  # ThirdParty and AWSMarketplace: tests/service/test_marketplace.py
 def test_list_components_nothing_shared_or_sold(ib, owner):
     _create(ib)
     assert ib.list_components(owner=owner)["componentVersionList"] == []

@@ -276,7 +276,8 @@ def test_unknown_action():
     expect_invalid(workflow([{"name": "Launch", "action": "LaunchBuildInstance"}]),
                    "Step 'Launch' has unknown action 'LaunchBuildInstance'. Supported actions are: "
                    "ApplyImageConfigurations, BootstrapInstanceForContainer, CollectImageMetadata, "
-                   "CollectImageScanFindings, CreateImage, DistributeImage, ExecuteComponents, "
+                   "CollectImageScanFindings, CreateImage, CreateImageFromIso, DistributeContainerImage, "
+                   "DistributeImage, ExecuteComponents, "
                    "ExecuteStateMachine, LaunchInstance, ModifyImageAttributes, RegisterImage, RunCommand, "
                    "RunSysPrep, SanitizeInstance, TerminateInstance, WaitForAction, WaitForSSMAgent.")
 
