@@ -24,6 +24,7 @@ FAMILIES = (
     "workflow_runs",
     "image_distributions",
     "image_imports",
+    "lifecycle_executions",
     "tags",
     "image_scans",
     "marketplace",
