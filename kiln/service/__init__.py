@@ -28,6 +28,7 @@ FAMILIES = (
     "tags",
     "image_scans",
     "marketplace",
+    "lifecycle_policies",
 )
 
 
