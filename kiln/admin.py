@@ -90,6 +90,29 @@ def publish_release(kiln, arn: str) -> dict:
     return {"published": arn, "dateCreated": doc["dateCreated"]}
 
 
+def run_lifecycle_policy(kiln, arn: str) -> dict:
+    """Run a lifecycle policy now, as its daily run would: answers the execution's id once
+    its actions are applied."""
+    from kiln.service import arns, lifecycle_runs
+
+    parsed = arns.parse(arn)
+    if parsed is None or parsed.kind != "lifecycle-policy":
+        raise AdminError(f"'{arn}' is not a lifecycle policy ARN.")
+    now = kiln.clock.now()
+
+    def run(tx):
+        row = tx.get(arn, lifecycle_runs.POLICY)
+        if row is None:
+            raise AdminError(f"No lifecycle policy has the ARN '{arn}'.")
+        key = lifecycle_runs.run(kiln.due_context(tx, now), row)
+        tx.save(row)
+        return key
+
+    key = kiln.store.run(run, parsed.owner, parsed.region)
+    kiln.engine.run(now, wait=True)
+    return {"lifecycleExecutionId": key}
+
+
 def advance_builds(kiln, image_arn: str | None = None, to_end: bool = False) -> dict:
     """Move in-progress builds on by one state (or to the end): what manual
     build timing waits for. Returns the states the builds are now in."""

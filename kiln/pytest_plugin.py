@@ -196,6 +196,14 @@ class KilnControl:
             return admin.publish_release(self.kiln, arn)
         return self._post("/_kiln/catalog/publish", {"arn": arn})
 
+    def run_lifecycle_policy(self, arn: str) -> str:
+        """Run a lifecycle policy now, as its daily run would; returns the execution id."""
+        if self.kiln is not None:
+            from kiln import admin
+
+            return admin.run_lifecycle_policy(self.kiln, arn)["lifecycleExecutionId"]
+        return self._post("/_kiln/lifecycle/run", {"lifecyclePolicyArn": arn})["lifecycleExecutionId"]
+
     def advance_builds(self, arn: str | None = None, to_end: bool = False) -> dict[str, str]:
         if self.kiln is not None:
             from kiln import admin

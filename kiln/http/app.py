@@ -127,6 +127,7 @@ _ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "/_kiln/clock/freeze": ("POST", {"at": _STRING}),
     "/_kiln/clock/unfreeze": ("POST", {}),
     "/_kiln/catalog/publish": ("POST", {"arn": _STRING}),
+    "/_kiln/lifecycle/run": ("POST", {"lifecyclePolicyArn": _STRING}),
     "/_kiln/builds/advance": ("POST", {"imageBuildVersionArn": _STRING, "toEnd": _BOOLEAN}),
     "/_kiln/builds/fail": ("POST", {"state": _STRING, "reason": _STRING, "imageBuildVersionArn": _STRING,
                                     "account": _STRING, "region": _STRING, "step": _STRING}),
@@ -202,6 +203,10 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
             if "imageArn" not in args:
                 raise admin.AdminError("imageArn is required: the ARN of the image the packages and findings belong to.")
             return _json(200, admin.seed_inventory(kiln, args["imageArn"], args.get("packages"), args.get("findings")))
+        if path == "/_kiln/lifecycle/run":
+            if "lifecyclePolicyArn" not in args:
+                raise admin.AdminError("lifecyclePolicyArn is required: the ARN of the lifecycle policy to run now.")
+            return _json(200, admin.run_lifecycle_policy(kiln, args["lifecyclePolicyArn"]))
         if path == "/_kiln/builds/advance":
             return _json(200, admin.advance_builds(kiln, args.get("imageBuildVersionArn"), args.get("toEnd", False)))
         return _json(200, admin.plan_failure(  # /_kiln/builds/fail

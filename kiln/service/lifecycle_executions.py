@@ -56,7 +56,8 @@ def apply(ctx, row: Row) -> None:
         image = ctx.tx.get(item["image"], "image")
         if image is None:
             continue
-        book["resources"] += _act(ctx, row.arn, image, item, book["include"], book["exclusions"])
+        book["resources"] += _act(ctx, row.arn, image, item, item.get("include", book["include"]),
+                                  item.get("exclusions", book["exclusions"]))
         ctx.tx.save(image)
     row.doc["state"] = {"status": "SUCCESS"}
     row.doc["endTime"] = ctx.now

@@ -15,7 +15,7 @@ lifecycle-policy.ts). docs/behaviour.md lists them with their sources and errors
 from __future__ import annotations
 
 from kiln.errors import InvalidParameterCombinationException, InvalidRequestException, invalid_value
-from kiln.service import arns, operation, pagination
+from kiln.service import arns, lifecycle_runs, operation, pagination
 from kiln.service.resource import already_exists, check_dry_run, not_found, parse_arn
 from kiln.store import Row
 
@@ -126,7 +126,9 @@ def create_lifecycle_policy(ctx, request):
     check_dry_run(request)
     doc["dateCreated"] = _stamp(ctx.now)
     doc["tags"] = request.get("tags") or {}
-    ctx.tx.insert(Row(arn=arn, type=TYPE, name_key=key, name=request["name"], doc=doc, created=ctx.now))
+    # The daily runs (kiln/service/lifecycle_runs.py) start a day after creation.
+    ctx.tx.insert(Row(arn=arn, type=TYPE, name_key=key, name=request["name"], doc=doc, created=ctx.now,
+                      next_due=lifecycle_runs.first_run(ctx.now)))
     return {"clientToken": request["clientToken"], "lifecyclePolicyArn": arn}
 
 
