@@ -113,6 +113,20 @@ def run_lifecycle_policy(kiln, arn: str) -> dict:
     return {"lifecycleExecutionId": key}
 
 
+def _component_of(row, failure: dict) -> dict:
+    """A component failure of a given build: the component's build ARN as the build uses it."""
+    from kiln.service import arns
+
+    given = failure["componentArn"]
+    parsed = arns.parse(given)
+    key = parsed.name if parsed is not None else arns.name_key(given)
+    recipe = row.doc.get("imageRecipe") or row.doc.get("containerRecipe") or {}
+    for c in recipe.get("components") or ():
+        if arns.parse(c["componentArn"]).name == key:
+            return {**failure, "componentArn": c["componentArn"]}
+    return failure
+
+
 def advance_builds(kiln, image_arn: str | None = None, to_end: bool = False) -> dict:
     """Move in-progress builds on by one state (or to the end): what manual
     build timing waits for. Returns the states the builds are now in."""
@@ -135,10 +149,24 @@ def advance_builds(kiln, image_arn: str | None = None, to_end: bool = False) -> 
     return {"builds": result}
 
 
+PHASE_STATE = {"build": "BUILDING", "validate": "BUILDING", "test": "TESTING"}
+
+
 def plan_failure(kiln, state: str, reason: str, image_arn: str | None = None,
-                 account: str | None = None, region: str | None = None, step: str | None = None) -> dict:
+                 account: str | None = None, region: str | None = None, step: str | None = None,
+                 component: str | None = None, phase: str | None = None, component_step: str | None = None) -> dict:
     """Make a build (or the next build created) fail in `state` with `reason`, at the
-    workflow step named `step` if given (its state is then the step's)."""
+    workflow step named `step` if given (its state is then the step's), or in a component's
+    phase (`component`: its name or ARN; `phase`: build, validate or test), which the failed
+    image's failureContext.componentFailure then names."""
+    failure = None
+    if component is not None or phase is not None:
+        if not component or phase not in PHASE_STATE:
+            raise AdminError("component and phase go together: phase must be one of build, validate, test.")
+        state = PHASE_STATE[phase]
+        failure = {"componentArn": component, "phaseName": phase}
+        if component_step:
+            failure["stepName"] = component_step
     if step is not None:
         state = state or "BUILDING"
     if state not in FAILABLE:
@@ -148,7 +176,7 @@ def plan_failure(kiln, state: str, reason: str, image_arn: str | None = None,
 
     def run(tx: Tx):
         if image_arn is None:
-            tx.plan_fault(state, reason, account, region, step)
+            tx.plan_fault(state, reason, account, region, step, failure)
             return {"planned": "next build", "state": state, **({"step": step} if step else {})}
         found = tx.everywhere("image", arn=image_arn)
         if not found:
@@ -157,7 +185,7 @@ def plan_failure(kiln, state: str, reason: str, image_arn: str | None = None,
         if row.status not in IN_PROGRESS:
             raise AdminError(f"The image '{image_arn}' is {row.status}; only a build in progress can be made to fail.")
         try:
-            timeline.set_fault(row.timeline, state, reason, step)
+            timeline.set_fault(row.timeline, state, reason, step, failure and _component_of(row, failure))
         except ValueError as e:
             raise AdminError(f"The image '{image_arn}' has no workflow step '{step}' still to run.") from e
         scoped.save(row)

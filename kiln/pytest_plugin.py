@@ -215,13 +215,15 @@ class KilnControl:
         return self._post("/_kiln/builds/advance", body)["builds"]
 
     def fail_next_build(self, state: str = "BUILDING", reason: str = "An internal error has occurred.",
-                        step: str | None = None) -> dict:
-        """The next build created fails in `state` (at the workflow step named `step`)."""
+                        step: str | None = None, component: str | None = None, phase: str | None = None) -> dict:
+        """The next build created fails in `state` (at the workflow step named `step`, or in
+        `component`'s `phase`: build, validate or test)."""
         if self.kiln is not None:
             from kiln import admin
 
-            return admin.plan_failure(self.kiln, state, reason, step=step)
-        return self._post("/_kiln/builds/fail", {"state": state, "reason": reason, **({"step": step} if step else {})})
+            return admin.plan_failure(self.kiln, state, reason, step=step, component=component, phase=phase)
+        extra = {k: v for k, v in (("step", step), ("component", component), ("phase", phase)) if v}
+        return self._post("/_kiln/builds/fail", {"state": state, "reason": reason, **extra})
 
     def fail_build(self, arn: str, state: str = "BUILDING", reason: str = "An internal error has occurred.",
                    step: str | None = None) -> dict:

@@ -41,24 +41,26 @@ def plan(created: float, seconds_per_state: float | None, tests_enabled: bool, f
         try:
             set_fault(tl, *fault)
         except ValueError:  # a next-build failure naming a step this build does not have
-            set_fault(tl, fault[0], fault[1])
+            set_fault(tl, fault[0], fault[1], None, *fault[3:])
     return tl
 
 
-def set_fault(tl: dict, state: str | None, reason: str, step: str | None = None) -> None:
-    """Make the build fail in `state` (at the workflow step named `step`, if given). A
-    state it skips (TESTING with tests off) or has already left means the next state it
-    is still to be in."""
+def set_fault(tl: dict, state: str | None, reason: str, step: str | None = None, component: dict | None = None) -> None:
+    """Make the build fail in `state` (at the workflow step named `step`, if given; in a
+    component phase, `component`, if given: the failure context then says which). A state
+    it skips (TESTING with tests off) or has already left means the next state it is still
+    to be in."""
+    extra = {"component": component} if component else {}
     if step is not None:
         stage = workflow_steps.stage_of_step(tl, step)
         if stage is None or stage < tl["at"]:
             raise ValueError(f"the build has no step '{step}' still to run")
-        tl["fail"] = {"state": tl["steps"][stage][0], "reason": reason, "step": step}
+        tl["fail"] = {"state": tl["steps"][stage][0], "reason": reason, "step": step, **extra}
         return
     order = LIFECYCLE.index(state or "BUILDING")
     for s, _ in tl["steps"][tl["at"]:]:
         if LIFECYCLE.index(s) >= order and s != "AVAILABLE":
-            tl["fail"] = {"state": s, "reason": reason}
+            tl["fail"] = {"state": s, "reason": reason, **extra}
             return
     tl["fail"] = None
 
@@ -90,7 +92,7 @@ def apply(row: Row, now: float) -> bool:
         fail = tl.get("fail")
         if fail and fail["state"] == current:
             tl["fail"] = None
-            if _fail(row, tl, due, fail["reason"], None, fail.get("step")):
+            if _fail(row, tl, due, fail["reason"], None, fail.get("step"), fail.get("component")):
                 return True
             if tl.get("wait") or steps[tl["at"] + 1][1] != due:
                 changed = True
@@ -111,7 +113,8 @@ def apply(row: Row, now: float) -> bool:
     return changed
 
 
-def _fail(row: Row, tl: dict, at: float, reason: str, wait: dict | None, step: str | None = None) -> bool:
+def _fail(row: Row, tl: dict, at: float, reason: str, wait: dict | None, step: str | None = None,
+          component: dict | None = None) -> bool:
     """A step fails at `at` (the waiting one when `wait` is given). Returns whether the
     build failed; if the step's onFailure lets it go on, the state's timing goes on."""
     if "runs" not in tl:
@@ -125,7 +128,7 @@ def _fail(row: Row, tl: dict, at: float, reason: str, wait: dict | None, step: s
             return False
         tl.pop("wait")
         step = waiting["name"]
-    context = workflow_steps.fail(tl, tl["at"], at, reason, step)
+    context = workflow_steps.fail(tl, tl["at"], at, reason, step, component)
     if context is None:
         return False
     workflow_steps.abandon_after(tl, tl["at"])

@@ -95,7 +95,8 @@ def resume(tl: dict, at: float, failed: str | None = None) -> None:
     _time_from(tl, stage, at, r, s + 1)
 
 
-def fail(tl: dict, stage: int, at: float, message: str, step_name: str | None = None) -> dict | None:
+def fail(tl: dict, stage: int, at: float, message: str, step_name: str | None = None,
+         component: dict | None = None) -> dict | None:
     """A step of state `stage` fails at `at`. Returns the failure context for the image,
     or None when the failure does not fail the build (the step's onFailure is Continue,
     or its run is a test workflow whose onFailure is CONTINUE)."""
@@ -115,6 +116,8 @@ def fail(tl: dict, stage: int, at: float, message: str, step_name: str | None = 
         step["end"] = at
     context = {"imageStatus": tl["steps"][stage][0], "workflowExecutionId": run["id"], "workflowArn": run["arn"],
                "stepExecutionId": step["id"], "failedStep": step["name"]}
+    if component and step["action"] == "ExecuteComponents":
+        context["componentFailure"] = {**component, "errorMessage": message}
     if step["onFailure"] == "Continue":
         return None
     _cancel_after(run, s + 1, at)

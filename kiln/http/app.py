@@ -130,7 +130,8 @@ _ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "/_kiln/lifecycle/run": ("POST", {"lifecyclePolicyArn": _STRING}),
     "/_kiln/builds/advance": ("POST", {"imageBuildVersionArn": _STRING, "toEnd": _BOOLEAN}),
     "/_kiln/builds/fail": ("POST", {"state": _STRING, "reason": _STRING, "imageBuildVersionArn": _STRING,
-                                    "account": _STRING, "region": _STRING, "step": _STRING}),
+                                    "account": _STRING, "region": _STRING, "step": _STRING, "component": _STRING,
+                                    "phase": _STRING, "componentStep": _STRING}),
     "/_kiln/images/inventory": ("POST", {"imageArn": _STRING, "packages": _LIST, "findings": _LIST}),
 }
 _IS = {
@@ -211,7 +212,8 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
             return _json(200, admin.advance_builds(kiln, args.get("imageBuildVersionArn"), args.get("toEnd", False)))
         return _json(200, admin.plan_failure(  # /_kiln/builds/fail
             kiln, args.get("state", "BUILDING"), args.get("reason", ""), args.get("imageBuildVersionArn"),
-            args.get("account"), args.get("region"), args.get("step"),
+            args.get("account"), args.get("region"), args.get("step"), args.get("component"), args.get("phase"),
+            args.get("componentStep"),
         ))
     except (admin.AdminError, ValueError, TypeError) as e:
         return _json(400, {"message": str(e)})

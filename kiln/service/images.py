@@ -15,7 +15,8 @@ from kiln.errors import (
 )
 from kiln.protocol.stored import fragment
 from kiln.service import (
-    arns, container_recipes, distribution_configurations, image_recipes, operation, versioned, workflow_runs, workflows,
+    arns, container_recipes, distribution_configurations, image_recipes, operation, sharing, versioned, workflow_runs,
+    workflows,
 )
 from kiln.service.filters import compile_filters, group_by
 from kiln.service.resource import depended_on, iso, not_found, parse_arn, references
@@ -132,6 +133,22 @@ def resolved_dependencies(ctx, recipe: Row) -> tuple[image_recipes.Parent, list[
     return parent, used
 
 
+def _fault(fault: tuple | None, used: list[Row]) -> tuple | None:
+    """A planned failure, its component (a name or ARN, as the admin gave it) resolved to
+    the build of it this build uses."""
+    if fault is None or not (len(fault) > 3 and fault[3]):
+        return fault
+    component = dict(fault[3])
+    given = component.get("componentArn", "")
+    parsed = arns.parse(given)
+    key = parsed.name if parsed is not None else arns.name_key(given)
+    for row in used:
+        if row.name_key == key:
+            component["componentArn"] = row.arn
+            break
+    return (*fault[:3], component)
+
+
 def recipe_of(ctx, request: dict) -> Row:
     """The recipe a request names: exactly one of imageRecipeArn and containerRecipeArn."""
     if bool(request.get("imageRecipeArn")) == bool(request.get("containerRecipeArn")):
@@ -174,7 +191,7 @@ def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | 
                               image_type="DOCKER" if docker else "AMI")
     workflow_runs.register(ctx, arn, runs)
     plan = timeline.plan(ctx.now, ctx.seconds_per_state, tests["imageTestsEnabled"] and "TESTING" in runs,
-                         ctx.tx.take_fault(arn), done, runs)
+                         _fault(ctx.tx.take_fault(arn), used), done, runs)
 
     doc = {"arn": arn, "type": "DOCKER" if docker else "AMI", "name": recipe.name, "version": f"{version}/{build}",
            "platform": recipe.doc["platform"],
@@ -267,9 +284,10 @@ def list_images(ctx, request):
     keep = compile_filters(filters, _FILTERS)
     owner = request.get("owner")
     group = group_by(request)
-    if owner == "Amazon":
+    if owner in ("Amazon", "Shared"):
         rows, token = versioned.list_rows(ctx, TYPE, "ListImages", request, keep, owner, group)
-        entries = [{**versioned.version_doc(r), "owner": "Amazon"} for r in rows]
+        entries = [{**versioned.version_doc(r), "owner": "Amazon" if owner == "Amazon" else sharing.owner_of(r.arn)}
+                   for r in rows]
     else:
         kind = VERSION_TYPE if owner in (None, "Self") else None
         rows, token = versioned.list_rows(ctx, kind, "ListImages", request, keep, owner, "name" if group == "name" else "build")
@@ -316,6 +334,7 @@ def delete_image(ctx, request):
         )
     if ctx.tx.referrers(arn):
         raise depended_on(arn)
+    sharing.refuse_delete(ctx, row)
     ctx.tx.delete(arn)
     workflow_runs.forget(ctx, row)
     if not ctx.tx.versions(TYPE, row.name_key, row.major, row.minor, row.patch):

@@ -296,17 +296,19 @@ class Tx:
         return self.across_accounts(*where)
 
     # -- faults (admin) --------------------------------------------------
-    def plan_fault(self, state: str, reason: str, account: str | None, region: str | None, step: str | None = None) -> None:
+    def plan_fault(self, state: str, reason: str, account: str | None, region: str | None, step: str | None = None,
+                   component: dict | None = None) -> None:
         """A failure for the next build created (in that account and region, when given)."""
         self.conn.execute(faults.insert().values(account=account, region=region, image_arn=None, state=state,
-                                                 reason=reason, step=step))
+                                                 reason=reason, step=step,
+                                                 component=orjson.dumps(component).decode() if component else None))
 
-    def take_fault(self, image_arn: str) -> tuple[str, str, str | None] | None:
+    def take_fault(self, image_arn: str) -> tuple[str, str, str | None, dict | None] | None:
         """The failure planned for this build: one aimed at it, else the next-build one:
-        (state, reason, step or None)."""
+        (state, reason, step or None, component phase or None)."""
         t = faults
         for cond in (t.c.image_arn == image_arn, t.c.image_arn.is_(None)):
-            q = sa.select(t.c.id, t.c.state, t.c.reason, t.c.step).where(
+            q = sa.select(t.c.id, t.c.state, t.c.reason, t.c.step, t.c.component).where(
                 cond,
                 sa.or_(t.c.account.is_(None), t.c.account == self.account),
                 sa.or_(t.c.region.is_(None), t.c.region == self.region),
@@ -314,7 +316,7 @@ class Tx:
             r = self.conn.execute(q).first()
             if r:
                 self.conn.execute(t.delete().where(t.c.id == r[0]))
-                return r[1], r[2], r[3]
+                return r[1], r[2], r[3], orjson.loads(r[4]) if r[4] else None
         return None
 
 

@@ -97,4 +97,5 @@ faults = sa.Table(
     sa.Column("state", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("step", sa.String(128)),          # the workflow step that fails (revision 0003)
+    sa.Column("component", sa.Text),            # the component phase that fails, as JSON (revision 0004)
 )

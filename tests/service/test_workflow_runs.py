@@ -324,3 +324,13 @@ def test_distribute_image_of_an_image_and_errors(ib):
                 "The value supplied for parameter 'sourceImage' is not valid. 'not-an-image' is not an AMI ID, an ssm: "
                 "parameter or an image ARN."):
         ib.distribute_image(sourceImage="not-an-image", distributionConfigurationArn=dist, executionRole="Role")
+
+
+def test_a_failure_planned_in_a_component_phase_names_the_component(ib, control):
+    control.fail_next_build(reason="exit status 1", component="update-linux", phase="build")
+    arn = image(ib)
+    context = ib.get_image(imageBuildVersionArn=arn)["image"]["state"]["failureContext"]
+    assert (context["imageStatus"], context["failedStep"]) == ("BUILDING", "ApplyBuildComponents")
+    failure = context["componentFailure"]
+    assert failure["componentArn"].startswith("arn:aws:imagebuilder:us-east-1:aws:component/update-linux/")
+    assert (failure["phaseName"], failure["errorMessage"]) == ("build", "exit status 1")
