@@ -4,6 +4,7 @@ Each example cleans up after itself; kiln must be empty afterwards."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,47 @@ def test_boto3_flow(timed_server, tmp_path):
     assert "expected error: ResourceNotFoundException" in out
     assert "cleaned up 5 resources" in out
     _assert_empty(timed_server)
+
+
+def test_lifecycle_flow(timed_server, tmp_path):
+    """Five builds a month apart on a frozen clock, a policy (deprecate after 90 days, delete
+    after 365 keeping 2, sparing keep=true) running daily for a year: each image's status month
+    by month, and the executions that acted with their per-resource results."""
+    out = _run([sys.executable, str(EXAMPLES / "lifecycle_flow.py")], _env(timed_server, tmp_path))
+    image = "arn:aws:imagebuilder:us-east-1:123456789012:image/aging-recipe/1.0.0/{}"
+    assert "kiln's clock frozen at 2030-01-01T00:00:00Z\n" in out
+    for n, date in enumerate(("2030-01-01", "2030-01-31", "2030-03-02", "2030-04-01", "2030-05-01"), 1):
+        assert f"built {image.format(n)} on {date}T00:00:00.000Z: AVAILABLE" in out
+    assert "lifecycle-policy/age-out-aging-recipe (ENABLED), created on 2030-05-31\n" in out
+    table = {line.split()[0]: line.split()[2:] for line in out.splitlines() if re.match(r"^ *\d+  20\d\d-", line)}
+    A, DEP, DEL = "AVAILABLE", "DEPRECATED", "DELETED"
+    assert table["150"] == [A, A, A, A, A]             # the policy's first run is a day after its creation
+    assert table["180"] == [A, DEP, DEP, DEP, A]       # builds 2, 3 (day 151), 4 (day 180): 90 days old
+    assert table["210"] == [A, DEP, DEP, DEP, DEP]
+    assert table["390"] == [A, DEP, DEP, DEP, DEP]
+    assert table["420"] == [A, DEL, DEP, DEP, DEP]     # build 2: 365 days old on day 395
+    assert table["510"] == [A, DEL, DEL, DEP, DEP]     # build 3 on day 425; 4 and 5 are the newest two
+    assert "policy last ran on 2031-05-26\n" in out
+    assert "360 lifecycle executions, 5 of them acted on images:\n" in out
+    acted = out.split("acted on images:\n")[1].split("\nfinal status:")[0]
+    runs = re.split(r"\n(?=  \S)", acted.strip("\n"))
+    assert [r.split()[0] for r in runs] == ["2030-06-01", "2030-06-30", "2030-07-30", "2031-01-31", "2031-03-02"]
+    assert all(re.match(r"  \S+ lce-[0-9a-f-]{36} SUCCESS$", r.splitlines()[0]) for r in runs)
+    first = [line.split() for line in runs[0].splitlines()[1:]]   # image, its AMI; image, its AMI
+    assert [f[0] for f in first] == ["DEPRECATE"] * 4 and [f[-1] for f in first] == ["SUCCESS"] * 4
+    assert [f[1] for f in first[::2]] == [image.format(2), image.format(3)]
+    assert all(f[1].startswith("ami-") and f[2] == "us-east-1" for f in first[1::2])
+    delete = runs[3].splitlines()
+    assert delete[1].split() == ["DELETE", image.format(2), "SUCCESS"]
+    assert re.match(r" {6}DELETE +ami-[0-9a-f]{17} us-east-1 SUCCESS$", delete[2])
+    assert re.match(r" {8}snapshot snap-[0-9a-f]{17} SUCCESS$", delete[3])
+    final = out.split("final status:\n")[1]
+    assert f"  {image.format(1)}: AVAILABLE\n" in final    # tagged keep=true: spared by both rules
+    assert f"  {image.format(2)}: DELETED deprecated 2030-06-01\n" in final
+    assert f"  {image.format(5)}: DEPRECATED deprecated 2030-07-30\n" in final
+    assert "cleaned up 8 resources; kiln's clock runs again" in out
+    _assert_empty(timed_server)
+    assert timed_server.client().list_lifecycle_policies()["lifecyclePolicySummaryList"] == []
 
 
 def test_approval_flow(timed_server, tmp_path):

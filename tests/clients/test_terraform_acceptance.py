@@ -65,6 +65,8 @@ IMPORTS = {
     "pipeline_name": "aws_imagebuilder_image_pipeline.test",
     "pipeline_schedule_timezone": "aws_imagebuilder_image_pipeline.test",
     "pipeline_workflow_parameter": "aws_imagebuilder_image_pipeline.test",
+    "lifecycle_policy_details": "aws_imagebuilder_lifecycle_policy.test",
+    "lifecycle_resource_selection": "aws_imagebuilder_lifecycle_policy.test",
 }
 
 # Configurations kiln cannot yet run as AWS does (each an expected failure with its reason;
@@ -366,6 +368,13 @@ def _params(names, known):
 def test_replay_ran_cleanly(replay):
     """Problems not attributable to one config (provider start-up, leftovers after destroy)."""
     assert not replay.general, "\n".join(replay.general)
+
+
+def test_destroy_left_no_lifecycle_policy(replay):
+    """After destroy kiln holds no lifecycle policy (list_everything does not list them)."""
+    left = [p["arn"] for page in replay.server_client().get_paginator("list_lifecycle_policies").paginate()
+            for p in page["lifecyclePolicySummaryList"]]
+    assert not left, f"[destroy] kiln still holds lifecycle policies {left}"
 
 
 @pytest.mark.parametrize("config", _params(SOURCES, KNOWN_FAILURES))
