@@ -105,6 +105,32 @@ def test_approval_flow(timed_server, tmp_path):
     assert timed_server.client().list_waiting_workflow_steps()["steps"] == []
 
 
+def test_container_flow(timed_server, tmp_path):
+    """ImportComponent of a shell script, a container recipe using it, a pipeline built into
+    two Regions' ECR repositories; the image URIs printed come from GetImage."""
+    out = _run([sys.executable, str(EXAMPLES / "container_flow.py")], _env(timed_server, tmp_path))
+    arn = "arn:aws:imagebuilder:us-east-1:123456789012:"
+    assert f"imported component: {arn}component/hello-script/1.0.0/1\n" in out
+    assert f"container recipe: {arn}container-recipe/hello-container/1.0.0\n" in out
+    assert f"image: {arn}image/hello-container/1.0.0/1\n" in out
+    assert "state: AVAILABLE type: DOCKER\n" in out
+    assert f"built from: {arn}container-recipe/hello-container/1.0.0\n" in out
+    ecr = "123456789012.dkr.ecr.{}.amazonaws.com/"
+    uris = [line.split()[1:] for line in out.splitlines() if line.startswith("  ECR ")]
+    assert uris == [
+        ["us-east-1", ecr.format("us-east-1") + "hello-container:1.0.0-1"],
+        ["us-east-1", ecr.format("us-east-1") + "hello-container:latest"],
+        ["us-west-2", ecr.format("us-west-2") + "hello-container-west:1.0.0-1"],
+        ["us-west-2", ecr.format("us-west-2") + "hello-container-west:latest"],
+        ["us-west-2", ecr.format("us-west-2") + "hello-container-west:stable"],
+    ]
+    assert "cleaned up 6 resources" in out
+    _assert_empty(timed_server)
+    ib = timed_server.client()
+    assert ib.list_container_recipes()["containerRecipeSummaryList"] == []
+    assert ib.list_image_pipelines()["imagePipelineList"] == []
+
+
 @pytest.mark.skipif(aws_cli_command() is None, reason="the AWS CLI is not installed (pip install awscli)")
 def test_aws_cli_walkthrough(timed_server, tmp_path):
     env = _env(timed_server, tmp_path)
