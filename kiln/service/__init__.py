@@ -29,6 +29,7 @@ FAMILIES = (
     "image_scans",
     "marketplace",
     "lifecycle_policies",
+    "resource_policies",
 )
 
 

@@ -7,7 +7,7 @@ import orjson
 
 from kiln.errors import InvalidParameterCombinationException, invalid_value
 from kiln.protocol.stored import fragment
-from kiln.service import arns, operation, versioned
+from kiln.service import arns, operation, sharing, versioned
 from kiln.service.component_documents import parse_component_document
 from kiln.service.filters import compile_filters, group_by
 from kiln.service.resource import check_dry_run, iso, not_found, parse_arn, references
@@ -103,6 +103,7 @@ def delete_component(ctx, request):
     parsed = parse_arn("componentBuildVersionArn", arn, (TYPE,))
     if parsed.build is None:
         raise not_found(LABEL, arn)
+    sharing.refuse_delete(ctx, versioned.own(ctx, parsed, TYPE, LABEL, arn))
     return {"componentBuildVersionArn": versioned.delete_own(ctx, parsed, TYPE, LABEL, arn)}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kiln.errors import InvalidParameterCombinationException, InvalidParameterValueException, invalid_value
-from kiln.service import arns, operation, pagination, versioned
+from kiln.service import arns, operation, pagination, sharing, versioned
 from kiln.service.image_recipes import _AMI_ID, check_components, choose_version, resolve_parent
 from kiln.service.resource import already_exists, check_dry_run, iso, not_found, parse_arn, references
 from kiln.store import Row
@@ -160,6 +160,7 @@ def get_container_recipe(ctx, request):
 def delete_container_recipe(ctx, request):
     arn = request["containerRecipeArn"]
     parsed = parse_arn("containerRecipeArn", arn, (TYPE,))
+    sharing.refuse_delete(ctx, versioned.own(ctx, parsed, TYPE, LABEL, arn))
     return {"containerRecipeArn": versioned.delete_own(ctx, parsed, TYPE, LABEL, arn)}
 
 
@@ -176,7 +177,10 @@ def list_container_recipes(ctx, request):
         raise invalid_value("owner", f"'{owner}' is not a supported owner for container recipes. Supported: Self, Shared, Amazon.")
     allowed = {"containerType": lambda d: d.get("containerType"), "name": lambda d: d.get("name"),
                "parentImage": lambda d: d.get("parentImage"), "platform": lambda d: d.get("platform")}
+    if owner == "Shared":
+        rows, token = sharing.list_page(ctx, TYPE, "ListContainerRecipes", request, allowed)
+        return {"containerRecipeSummaryList": [summary(r.doc) for r in rows], "nextToken": token}
     rows, token = pagination.list_kind(ctx, TYPE, "ListContainerRecipes", request, allowed)
     if owner not in (None, "Self"):
-        return {"containerRecipeSummaryList": [], "nextToken": None}  # nothing is shared with kiln accounts; AWS owns none
+        return {"containerRecipeSummaryList": [], "nextToken": None}  # AWS owns no container recipes
     return {"containerRecipeSummaryList": [summary(r.doc) for r in rows], "nextToken": token}

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 
-from kiln.errors import InvalidParameterCombinationException, InvalidParameterValueException, invalid_value
+from kiln.errors import (
+    InvalidParameterCombinationException, InvalidParameterValueException, InvalidVersionNumberException, invalid_value,
+)
 from kiln.protocol.stored import fragment
-from kiln.service import arns, components, operation, pagination, versioned
+from kiln.service import arns, components, operation, pagination, sharing, versioned
 from kiln.service.resource import already_exists, check_dry_run, iso, not_found, parse_arn, references
 from kiln.service.versions import MAX_NODE, wildcard
 from kiln.store import Row
@@ -89,7 +91,21 @@ def check_components(ctx, configs: list, platform: str | None) -> list[Row]:
 def choose_version(ctx, kind: str, key: str, text: str, param: str = "semanticVersion") -> tuple[int, int, int]:
     """An exact version, or an auto-version: `1.0.x` -> the next patch after the
     newest 1.0.*, `1.x.x` -> the next minor, `x.x.x` -> the next major; a first
-    version fills the x nodes with 0 (docs/versions.md)."""
+    version fills the x nodes with 0 (docs/behaviour.md). A number after the x
+    (`1.x.0`, as the Terraform provider's auto-versioning test writes it) is kept: the
+    next minor with patch 0."""
+    parts = text.split(".")
+    if "x" in parts[:-1] and any(p != "x" for p in parts[parts.index("x"):]):
+        first_x = parts.index("x")
+        fixed = wildcard(".".join(parts[:first_x] + ["x"] * (3 - first_x)), param)  # checks the nodes before it
+        given = [None if p == "x" else int(p) for p in parts]
+        if any(n is not None and n > MAX_NODE for n in given):
+            raise InvalidVersionNumberException(f"Your version number is out of bounds: '{text}'.")
+        latest = ctx.tx.latest(kind, key, *fixed)
+        chosen = [0 if n is None else n for n in given]
+        if latest is not None:
+            chosen[first_x] = latest.version[first_x] + 1
+        return tuple(chosen)  # type: ignore[return-value]
     nodes = wildcard(text, param)
     if None not in nodes:
         return nodes  # type: ignore[return-value]
@@ -171,6 +187,7 @@ def get_image_recipe(ctx, request):
 def delete_image_recipe(ctx, request):
     arn = request["imageRecipeArn"]
     parsed = parse_arn("imageRecipeArn", arn, (TYPE,))
+    sharing.refuse_delete(ctx, versioned.own(ctx, parsed, TYPE, LABEL, arn))
     return {"imageRecipeArn": versioned.delete_own(ctx, parsed, TYPE, LABEL, arn)}
 
 
@@ -179,7 +196,10 @@ def list_image_recipes(ctx, request):
     owner = request.get("owner")
     allowed = {"name": lambda d: d.get("name"), "parentImage": lambda d: d.get("parentImage"),
                "platform": lambda d: d.get("platform")}
+    if owner == "Shared":
+        rows, token = sharing.list_page(ctx, TYPE, "ListImageRecipes", request, allowed)
+        return {"imageRecipeSummaryList": [r.doc for r in rows], "nextToken": token}
     rows, token = pagination.list_kind(ctx, TYPE, "ListImageRecipes", request, allowed)
     if owner not in (None, "Self"):
-        return {"imageRecipeSummaryList": [], "nextToken": None}  # no recipes are shared with or sold to kiln accounts
+        return {"imageRecipeSummaryList": [], "nextToken": None}  # no recipes are sold to kiln accounts
     return {"imageRecipeSummaryList": [r.doc for r in rows], "nextToken": token}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from kiln import catalog
-from kiln.service import arns, pagination
+from kiln.service import arns, pagination, sharing
 from kiln.service.resource import already_exists, depended_on, not_found
 from kiln.service.pagination import Sorted
 from kiln.service.versions import matches, wildcard
@@ -81,7 +81,8 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
                  and (row.build == parsed.build if parsed.build is not None else status is None or row.status == status)]
         return max(found, key=_newness, default=None)
     if parsed.owner != ctx.account:
-        return None
+        # Another account's: only what its policy shares with the caller (kiln/service/sharing.py).
+        return sharing.resolve(ctx, parsed, nodes, status)
     if parsed.build is not None:
         return exact(ctx, parsed, parsed.kind)
     return ctx.tx.latest(parsed.kind, parsed.name, *nodes, status=status)
@@ -157,15 +158,16 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
     if owner in (None, "Self"):
         fetch = lambda after, n: ctx.tx.page(kind, after, n, name_key=name_key, descending=newest_first)  # noqa: E731
         newest = lambda row, *version: ctx.tx.latest(kind, row.name_key, *version)  # noqa: E731
-    elif owner == "Amazon" or owner in catalog.MARKETPLACE_OWNERS:
-        table = managed_table(ctx, kind) if owner == "Amazon" else marketplace(owner, kind, ctx.region)
+    elif owner in ("Amazon", "Shared") or owner in catalog.MARKETPLACE_OWNERS:
+        table = (managed_table(ctx, kind) if owner == "Amazon" else sharing.table(ctx, kind) if owner == "Shared"
+                 else marketplace(owner, kind, ctx.region))
         fetch = lambda after, n: table.fetch(after, n, descending=newest_first)  # noqa: E731
 
         def newest(row, *version):
             return max((r for r in table.rows if r.name_key == row.name_key and (not version or r.version == version)),
                        key=_newness)
     else:
-        return [], None  # nothing is shared with a kiln account
+        return [], None
     seen: set = set()
 
     def group_of(row: Row):
