@@ -178,3 +178,12 @@ def test_image_recipe_tags(ib):
     ib.tag_resource(resourceArn=ARN, tags={"team": "a"})
     assert ib.list_tags_for_resource(resourceArn=ARN)["tags"] == {"team": "a"}
     assert ib.get_image_recipe(imageRecipeArn=ARN)["imageRecipe"]["tags"] == {"team": "a"}
+
+
+def test_create_image_recipe_auto_version_with_a_fixed_node_after_the_x(ib):
+    # The Terraform provider's auto-versioning tests write "1.x.0": the next minor, patch 0.
+    first = ib.create_image_recipe(name="auto", semanticVersion="1.x.0", parentImage=AL2023,
+                                   components=[{"componentArn": UPDATE_LINUX}])["imageRecipeArn"]
+    second = ib.create_image_recipe(name="auto", semanticVersion="1.x.0", parentImage=AL2023,
+                                    components=[{"componentArn": UPDATE_LINUX}])["imageRecipeArn"]
+    assert (first.rsplit("/", 1)[1], second.rsplit("/", 1)[1]) == ("1.0.0", "1.1.0")
