@@ -14,7 +14,7 @@ from kiln.engine import timeline
 from kiln.engine.timeline import IN_PROGRESS
 from kiln.errors import invalid_value
 from kiln.service import arns, images, operation
-from kiln.service.resource import iso
+from kiln.service.resource import iso, unversioned
 from kiln.service.versions import parse_version
 from kiln.store import Row
 
@@ -84,7 +84,7 @@ def import_disk_image(ctx, request):
     if group and not group.startswith("/aws/imagebuilder/") and not request.get("executionRole"):
         raise invalid_value("executionRole", "An execution role is required when the log group is outside the "
                             "/aws/imagebuilder/ namespace.")
-    infra = images.config_row(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
-                              "infrastructure-configuration", "InfrastructureConfiguration")
+    infra = unversioned(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
+                        "infrastructure-configuration", "InfrastructureConfiguration")
     row = _import(ctx, request, "IMPORT_ISO", {"infrastructureConfiguration": infra.doc})
     return {"clientToken": request["clientToken"], "imageBuildVersionArn": row.arn}

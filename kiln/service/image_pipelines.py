@@ -27,7 +27,7 @@ from kiln.engine.timeline import IN_PROGRESS
 from kiln.errors import ApiError, InvalidRequestException
 from kiln.service import arns, distribution_configurations, images, operation, pagination, schedules
 from kiln.service.filters import compile_filters
-from kiln.service.resource import already_exists, check_dry_run, iso, not_found, parse_arn
+from kiln.service.resource import already_exists, check_dry_run, iso, parse_arn, unversioned
 from kiln.store import Row
 
 TYPE = "image-pipeline"
@@ -44,8 +44,8 @@ def _document(ctx, request: dict, arn: str, name: str, created: str) -> tuple[di
     """The pipeline document a Create or Update request describes, checked the way the
     service checks it, and the ARNs it depends on (what it keeps from being deleted)."""
     recipe = images.recipe_of(ctx, request)
-    infra = images.config_row(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
-                              "infrastructure-configuration", "InfrastructureConfiguration")
+    infra = unversioned(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
+                        "infrastructure-configuration", "InfrastructureConfiguration")
     used = [recipe.arn, infra.arn]
     if request.get("distributionConfigurationArn"):
         used.append(distribution_configurations.get_row(ctx, request["distributionConfigurationArn"]).arn)
@@ -201,11 +201,7 @@ def fire(ctx, row: Row) -> None:
 # -- operations ---------------------------------------------------------------------------
 
 def _get(ctx, arn: str, param: str = "imagePipelineArn") -> Row:
-    parse_arn(param, arn, (TYPE,))
-    row = ctx.tx.get(arn, TYPE)
-    if row is None:
-        raise not_found(LABEL, arn)
-    return row
+    return unversioned(ctx, arn, param, TYPE, LABEL)
 
 
 @operation("CreateImagePipeline")

@@ -19,7 +19,7 @@ from kiln.service import (
     workflows,
 )
 from kiln.service.filters import compile_filters, group_by
-from kiln.service.resource import depended_on, iso, not_found, parse_arn, references
+from kiln.service.resource import depended_on, iso, not_found, parse_arn, references, unversioned
 from kiln.store import Row
 
 TYPE = "image"
@@ -163,8 +163,8 @@ def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | 
     moving on by its timeline: CreateImage, StartImagePipelineExecution and scheduled
     pipeline runs all start builds here."""
     recipe = recipe_of(ctx, request)
-    infra = config_row(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
-                    "infrastructure-configuration", "InfrastructureConfiguration")
+    infra = unversioned(ctx, request["infrastructureConfigurationArn"], "infrastructureConfigurationArn",
+                      "infrastructure-configuration", "InfrastructureConfiguration")
     distribution = None
     if request.get("distributionConfigurationArn"):
         distribution = distribution_configurations.get_row(ctx, request["distributionConfigurationArn"]).doc
@@ -218,14 +218,6 @@ def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | 
     row.next_due = timeline.next_due(plan) if row.status in IN_PROGRESS else None
     ctx.tx.insert(row)
     ensure_version_row(ctx, row, parent.os_version)
-    return row
-
-
-def config_row(ctx, arn: str, param: str, kind: str, label: str) -> Row:
-    parse_arn(param, arn, (kind,))
-    row = ctx.tx.get(arn, kind)
-    if row is None:
-        raise not_found(label, arn)
     return row
 
 

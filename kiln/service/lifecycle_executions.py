@@ -200,13 +200,6 @@ def cancel_lifecycle_execution(ctx, request):
     return {"lifecycleExecutionId": row.arn}
 
 
-class _Item:
-    __slots__ = ("doc", "sort_key")
-
-    def __init__(self, key: str, doc: dict):
-        self.doc, self.sort_key = doc, key
-
-
 @operation("ListLifecycleExecutions")
 def list_lifecycle_executions(ctx, request):
     arn = request["resourceArn"]
@@ -216,9 +209,8 @@ def list_lifecycle_executions(ctx, request):
     rows = [r for r in ctx.tx.page(TYPE, None, 100_000)
             if r.doc.get("lifecyclePolicyArn") == arn or any(i["image"] == arn for i in r.timeline["items"])]
     rows.sort(key=lambda r: (-r.created, r.arn))  # newest first
-    table = pagination.Sorted(_Item(f"{i:08d}", r.doc) for i, r in enumerate(rows))
-    found, token = pagination.page(ctx.secret, "ListLifecycleExecutions", request, table.fetch)
-    return {"lifecycleExecutions": [f.doc for f in found], "nextToken": token}
+    docs, token = pagination.page_list(ctx.secret, "ListLifecycleExecutions", request, [r.doc for r in rows])
+    return {"lifecycleExecutions": docs, "nextToken": token}
 
 
 @operation("ListLifecycleExecutionResources")
@@ -237,8 +229,7 @@ def list_lifecycle_execution_resources(ctx, request):
             resources = [r for r in resources if r["resourceId"] in owned]
     else:
         resources = [r for r in resources if r["resourceId"].startswith("arn:")]
-    table = pagination.Sorted(_Item(f"{i:08d}", r) for i, r in enumerate(resources))
-    found, token = pagination.page(ctx.secret, "ListLifecycleExecutionResources", request, table.fetch)
+    page, token = pagination.page_list(ctx.secret, "ListLifecycleExecutionResources", request, resources)
     return {"lifecycleExecutionId": row.arn, "lifecycleExecutionState": row.doc["state"],
-            "resources": [f.doc for f in found], "nextToken": token}
+            "resources": page, "nextToken": token}
 

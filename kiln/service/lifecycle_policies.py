@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from kiln.errors import InvalidParameterCombinationException, InvalidRequestException, invalid_value
 from kiln.service import arns, lifecycle_runs, operation, pagination
-from kiln.service.resource import already_exists, check_dry_run, not_found, parse_arn
+from kiln.service.resource import already_exists, check_dry_run, unversioned
 from kiln.store import Row
 
 TYPE = "lifecycle-policy"
@@ -109,11 +109,7 @@ def _stamp(now: float) -> float:
 
 
 def get_row(ctx, arn: str, param: str = "lifecyclePolicyArn") -> Row:
-    parse_arn(param, arn, (TYPE,))
-    row = ctx.tx.get(arn, TYPE)
-    if row is None:
-        raise not_found(LABEL, arn)
-    return row
+    return unversioned(ctx, arn, param, TYPE, LABEL)
 
 
 @operation("CreateLifecyclePolicy")

@@ -91,6 +91,21 @@ def list_kind(ctx, kind: str, operation: str, request: dict, allowed: dict) -> t
     return page(ctx.secret, operation, request, lambda after, n: ctx.tx.page(kind, after, n, name=name), lambda r: keep(r.doc))
 
 
+class _Listed:
+    __slots__ = ("item", "sort_key")
+
+    def __init__(self, index: int, item):
+        self.item, self.sort_key = item, f"{index:010d}"
+
+
+def page_list(secret: str, operation: str, request: dict, items: list) -> tuple[list, str | None]:
+    """One page of a list kiln has in memory (already in list order), with the same
+    maxResults and signed nextToken as a stored kind."""
+    table = Sorted(_Listed(i, item) for i, item in enumerate(items))
+    found, token = page(secret, operation, request, table.fetch)
+    return [f.item for f in found], token
+
+
 class Sorted:
     """An in-memory list served like a table page (the AWS-managed catalog)."""
 

@@ -42,6 +42,16 @@ def parse_arn(param: str, arn: str, kinds: tuple[str, ...]) -> arns.Arn:
     return parsed
 
 
+def unversioned(ctx, arn: str, param: str, kind: str, label: str):
+    """One of the caller's resources without versions (a configuration, a pipeline, a
+    policy) by its ARN, or the service's not-found error."""
+    parse_arn(param, arn, (kind,))
+    row = ctx.tx.get(arn, kind)
+    if row is None:
+        raise not_found(label, arn)
+    return row
+
+
 def visible(ctx, parsed: arns.Arn) -> bool:
     """Whether an ARN can name something this caller sees: its own account and
     region, or an AWS-managed resource in this region."""

@@ -404,17 +404,8 @@ def retry_image(ctx, request):
     return {"clientToken": request["clientToken"], "imageBuildVersionArn": arn}
 
 
-class _Item:
-    __slots__ = ("doc", "sort_key")
-
-    def __init__(self, index: int, doc: dict):
-        self.doc, self.sort_key = doc, f"{index:08d}"
-
-
 def _page(ctx, operation_name: str, request: dict, docs: list[dict]) -> tuple[list[dict], str | None]:
-    table = pagination.Sorted(_Item(i, d) for i, d in enumerate(docs))
-    items, token = pagination.page(ctx.secret, operation_name, request, table.fetch)
-    return [i.doc for i in items], token
+    return pagination.page_list(ctx.secret, operation_name, request, docs)
 
 
 def forget(ctx, row: Row) -> None:
