@@ -87,8 +87,10 @@ class SnapshotReader:
             self._ender.start()
 
     def _end(self) -> None:
-        self._mark = None
-        self._connection.rollback()  # a read transaction: nothing to commit (and a no-op outside one)
+        try:
+            self._connection.rollback()  # a read transaction: nothing to commit (and a no-op outside one)
+        finally:
+            self._mark = None  # after the rollback: `holding` false means the transaction has ended
 
     def _end_when_idle(self) -> None:
         """Runs while a transaction is open: ends it after a quiet IDLE_SECONDS, then returns."""
