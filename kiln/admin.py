@@ -3,6 +3,7 @@ advanced or failed on request. Served under /_kiln/ and used by the pytest plugi
 from __future__ import annotations
 
 import datetime
+import math
 
 from kiln.engine import timeline
 from kiln.engine.timeline import IN_PROGRESS, LIFECYCLE
@@ -35,10 +36,31 @@ def operation_status() -> dict:
     }
 
 
+# kiln's clock goes no further than this (3000-01-01T00:00:00Z): dates past it are not
+# worth modelling, and past year 9999 no ISO 8601 timestamp (nor Python's datetime) can
+# say them, so a clock moved there would break every request until a reset.
+CLOCK_LIMIT = 32503680000.0
+
+
+def _within_limit(kiln, to: float, what: str) -> None:
+    if to > CLOCK_LIMIT:
+        raise AdminError(f"{what} would move kiln's clock past 3000-01-01T00:00:00Z, as far as it goes; "
+                         f"it stands at {datetime.datetime.fromtimestamp(kiln.clock.now(), datetime.timezone.utc).isoformat()}.")
+
+
 def advance_clock(kiln, seconds: float) -> dict:
     """Move the deployment's clock (every process and replica on the store sees it)
     and apply what fell due on the way, each piece at its own moment."""
-    kiln.clock.advance(seconds)
+    try:
+        finite = not isinstance(seconds, bool) and math.isfinite(seconds)
+    except (TypeError, OverflowError):  # not a number, or an int no float can hold
+        finite = False
+    if not finite:
+        raise AdminError(f"seconds must be a finite number, not {seconds!r}.")
+    if seconds < 0:
+        raise AdminError(f"seconds must be zero or more (kiln's clock only moves forward), not {seconds}.")
+    _within_limit(kiln, kiln.clock.now() + seconds, f"Advancing {seconds} seconds")
+    kiln.clock.advance(float(seconds))
     now = kiln.clock.now()
     kiln.engine.run(now, wait=True)
     return {"now": now}
@@ -61,6 +83,8 @@ def freeze_clock(kiln, at: float | None = None) -> dict:
     now = kiln.clock.now()
     if at is not None and at < now:
         raise AdminError(f"at must not be before kiln's clock ({now}); kiln's clock only moves forward.")
+    if at is not None:
+        _within_limit(kiln, at, "Freezing at that time")
     kiln.clock.freeze(at)
     now = kiln.clock.now()
     kiln.engine.run(now, wait=True)

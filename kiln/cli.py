@@ -6,7 +6,8 @@ import sys
 import click
 
 from kiln import __version__
-from kiln.config import DEFAULT_PORT, LOG_LEVELS, Config, config_from_env, default_data_dir, parse_build_timing
+from kiln.config import (DEFAULT_PORT, LOG_LEVELS, Config, config_from_env, default_data_dir, is_loopback,
+                         parse_build_timing)
 
 
 def _config() -> Config:
@@ -44,14 +45,23 @@ def main():
               help="MiB of read documents each process keeps until the next commit; SQLite files only, 0 turns it off [KILN_CACHE_MB, default 64].")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
               help="info logs one line per request (logger kiln.requests); warning and above only problems [KILN_LOG_LEVEL, default info].")
-def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level):
+@click.option("--admin-token",
+              help="The token the /_kiln/ routes that change state need (Authorization: Bearer <token>); "
+                   "generated and printed at start when --host is not loopback [KILN_ADMIN_TOKEN].")
+def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level, admin_token):
     """Serve the Image Builder API."""
     config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
                         ("database_url", database_url), ("build_timing", build_timing), ("workers", workers),
-                        ("cache_mb", cache_mb), ("log_level", log_level and log_level.lower())):
+                        ("cache_mb", cache_mb), ("log_level", log_level and log_level.lower()),
+                        ("admin_token", admin_token)):
         if value is not None:
             setattr(config, name, value)
+    if config.admin_token is None and not is_loopback(config.host):
+        # Others can reach this server: its reset, clock and build controls need a token.
+        import secrets
+
+        config.admin_token = secrets.token_urlsafe(24)
     if config.in_memory and config.workers > 1:
         raise click.UsageError("--in-memory keeps state inside one process; it cannot be shared by --workers.")
     from kiln import request_log
@@ -76,8 +86,10 @@ def banner(config: Config) -> str:
     timing = {"immediate": "builds finish at once", "manual": "builds wait for POST /_kiln/builds/advance"}.get(
         config.build_timing, f"{config.build_timing}s per build state")
     workers = f", {config.workers} workers" if config.workers > 1 else ""
+    token = (f"; admin token (POST /_kiln/ routes: Authorization: Bearer <token>): {config.admin_token}"
+             if config.admin_token else "")
     return (f"kiln {__version__} serving Image Builder on http://{config.host}:{config.port}{workers}; "
-            f"state: {where(config)}; build timing: {timing}")
+            f"state: {where(config)}; build timing: {timing}{token}")
 
 
 @main.command()

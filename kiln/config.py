@@ -25,6 +25,7 @@ class Config:
     workers: int = 1
     cache_mb: int = 64                   # read documents kept in memory per process (SQLite files only)
     log_level: str = "info"              # of the `kiln` loggers; the request log is `kiln.requests` at info
+    admin_token: str | None = None       # needed by the /_kiln/ routes that change state; see is_loopback
 
     def to_env(self) -> dict[str, str]:
         env = {"KILN_HOST": self.host, "KILN_PORT": str(self.port), "KILN_BUILD_TIMING": self.build_timing,
@@ -34,6 +35,8 @@ class Config:
             env["KILN_DATA_DIR"] = self.data_dir
         if self.database_url:
             env["KILN_DATABASE_URL"] = self.database_url
+        if self.admin_token:
+            env["KILN_ADMIN_TOKEN"] = self.admin_token
         return env
 
     def store_url(self) -> str:
@@ -69,7 +72,21 @@ def config_from_env() -> Config:
         workers=int(env.get("KILN_WORKERS", "1")),
         cache_mb=int(env.get("KILN_CACHE_MB", "64")),
         log_level=parse_log_level(env.get("KILN_LOG_LEVEL", "info")),
+        admin_token=env.get("KILN_ADMIN_TOKEN") or None,
     )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach an address: there the admin routes stay open
+    unless a token is set; anywhere else (0.0.0.0, a LAN address) they need one."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")

@@ -21,7 +21,7 @@ from kiln.engine import timeline  # noqa: F401  (registers the image builds' due
 from kiln.engine.clock import Clock
 from kiln.engine.due import DueEngine
 from kiln.errors import ApiError
-from kiln.identity import identify
+from kiln.identity import REGION, identify
 from kiln.protocol import parser, router, serializer, validator
 from kiln.protocol.serializer import filter_for
 from kiln.protocol.spec import operations, service_model
@@ -105,6 +105,9 @@ class Kiln:
         params = parser.parse(op, label, request.query, request.body)
         validator.validate(op.input, params)
         who = identify(request.headers.get("authorization"), self.default_account)
+        if REGION.fullmatch(who.region) is None:
+            raise errors.InvalidSignatureException(
+                f"Credential should be scoped to a valid region, not '{who.region}'.")
         now = self.clock.now()
         self.engine.catch_up(now)
 

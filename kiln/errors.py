@@ -44,13 +44,18 @@ ServiceQuotaExceededException = _error("ServiceQuotaExceededException", 402)
 ServiceUnavailableException = _error("ServiceUnavailableException", 503)
 TooManyRequestsException = _error("TooManyRequestsException", 429)
 
-# Not a modeled shape: kiln's answer for an operation the model has but kiln does not serve.
+# Not modeled shapes: kiln's answer for an operation the model has but kiln does not serve,
+# and the front door's answers AWS gives before the service sees a request: a credential
+# scoped to something that is no region (as AWS's SigV4 check words it), a body too large.
 OperationNotSupportedException = _error("OperationNotSupportedException", 501)
+InvalidSignatureException = _error("InvalidSignatureException", 403)
+RequestEntityTooLargeException = _error("RequestEntityTooLargeException", 413)
 
 MODELED = {
     cls.code: cls
     for cls in list(globals().values())
-    if isinstance(cls, type) and issubclass(cls, ApiError) and cls not in (ApiError, OperationNotSupportedException)
+    if isinstance(cls, type) and issubclass(cls, ApiError)
+    and cls not in (ApiError, OperationNotSupportedException, InvalidSignatureException, RequestEntityTooLargeException)
 }
 
 

@@ -14,6 +14,11 @@ DEFAULT_REGION = "us-east-1"
 _CREDENTIAL = re.compile(r"Credential=(?:([0-9]{12})|[^/,\s]+)/[^/]+/([^/]+)/")
 
 
+# A region name of AWS's form (us-east-1, us-gov-west-1, eu-central-2, ap-southeast-7): it is
+# minted into ARNs and keys every row, so nothing else (`..`, `*`, a tab, 40 characters) is taken.
+REGION = re.compile(r"[a-z]{2}(?:-[a-z]+){1,3}-[0-9]{1,2}")
+
+
 class Identity(NamedTuple):  # a tuple: made on every request, a frozen dataclass costs 5x more
     account: str
     region: str

@@ -114,13 +114,20 @@ class KilnProcess:
                 self.proc.wait(10)
 
 
-def admin_request(url: str, method: str, path: str, body: dict | None = None, timeout: float = 30) -> dict:
-    """Call one of kiln's /_kiln/ routes; raises RuntimeError with kiln's message on an error."""
+def admin_request(url: str, method: str, path: str, body: dict | None = None, timeout: float = 30,
+                  token: str | None = None) -> dict:
+    """Call one of kiln's /_kiln/ routes; raises RuntimeError with kiln's message on an error.
+    `token`: the server's admin token (default: KILN_ADMIN_TOKEN), needed when it listens
+    beyond loopback."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     try:
         payload = json.dumps(body).encode() if body is not None else b""
-        conn.request(method, path, body=payload, headers={"content-type": "application/json"})
+        headers = {"content-type": "application/json"}
+        token = token or os.environ.get("KILN_ADMIN_TOKEN")
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        conn.request(method, path, body=payload, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
     finally:
@@ -153,14 +160,15 @@ class KilnControl:
     * ``reset()``: delete every resource and put the clock back to the real time.
     """
 
-    def __init__(self, kiln=None, url: str | None = None):
+    def __init__(self, kiln=None, url: str | None = None, token: str | None = None):
         if (kiln is None) == (url is None):
             raise ValueError("KilnControl needs exactly one of kiln and url")
         self.kiln = kiln
         self.url = url
+        self.token = token  # the server's admin token, if it has one (default: KILN_ADMIN_TOKEN)
 
     def _post(self, path: str, body: dict | None = None) -> dict:
-        return admin_request(self.url, "POST", path, body or {})
+        return admin_request(self.url, "POST", path, body or {}, token=self.token)
 
     def advance_clock(self, seconds: float) -> float:
         """Returns kiln's clock (epoch seconds) after the move."""

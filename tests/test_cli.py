@@ -371,3 +371,55 @@ def test_reset_of_a_store_written_by_a_newer_kiln_says_so_and_keeps_it(tmp_path)
     assert result.stderr.strip().splitlines() == [
         f"Error: the store sqlite:///{tmp_path}/kiln.db was written by a newer kiln (schema revision 9999; "
         f"this kiln knows revisions up to {HEAD}): upgrade kiln (pip install -U kiln) to open it."]
+
+
+def _post(port: int, path: str, headers: dict | None = None) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("POST", path, body=b"{}", headers=headers or {})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def test_serve_beyond_loopback_prints_an_admin_token_that_reset_needs():
+    server = _Serve("--host", "0.0.0.0", "--in-memory", "--log-level", "warning")
+    try:
+        banner = server.next_line()
+        match = re.search(r"; admin token \(POST /_kiln/ routes: Authorization: Bearer <token>\): (\S+)$", banner)
+        assert match, banner
+        assert banner.startswith(f"kiln 0.1.0 serving Image Builder on http://0.0.0.0:{server.port}; ")
+        assert server.get("/_kiln/health") == 200  # reads stay open
+        assert _post(server.port, "/_kiln/reset") == 401
+        assert _post(server.port, "/_kiln/reset", {"authorization": "Bearer not-it"}) == 403
+        assert _post(server.port, "/_kiln/reset", {"authorization": f"Bearer {match.group(1)}"}) == 200
+    finally:
+        assert server.stop() == 0
+
+
+def test_serve_admin_token_from_the_environment_holds_on_loopback_too():
+    server = _Serve("--in-memory", "--log-level", "warning", env={"KILN_ADMIN_TOKEN": "team-secret"})
+    try:
+        assert server.next_line().endswith("; admin token (POST /_kiln/ routes: Authorization: Bearer <token>): "
+                                           "team-secret")
+        assert _post(server.port, "/_kiln/reset") == 401
+        assert _post(server.port, "/_kiln/reset", {"x-kiln-admin-token": "team-secret"}) == 200
+        # The pytest plugin's control sends KILN_ADMIN_TOKEN (or the token it is given).
+        from kiln.pytest_plugin import KilnControl
+
+        assert KilnControl(url=server.url, token="team-secret").advance_clock(0) > 0
+        with pytest.raises(RuntimeError, match="answered 401"):
+            KilnControl(url=server.url).advance_clock(0)
+    finally:
+        assert server.stop() == 0
+
+
+def test_serve_on_loopback_needs_no_token():
+    server = _Serve("--in-memory", "--log-level", "warning")
+    try:
+        assert "admin token" not in server.next_line()
+        assert _post(server.port, "/_kiln/reset") == 200
+    finally:
+        assert server.stop() == 0

@@ -14,16 +14,18 @@ from time import perf_counter
 
 import orjson
 
-from kiln import admin, fast_path, request_log
-from kiln.core import Kiln, Request, Response, new_request_id
+from kiln import admin, errors, fast_path, request_log
+from kiln.http import admin_guard
+from kiln.core import Kiln, Request, Response, error_response, new_request_id
 from kiln.identity import identify
 
 _JSON = (b"content-type", b"application/json")
 log = logging.getLogger("kiln")
 
 
-def make_app(kiln: Kiln, on_shutdown=None):
-    """The ASGI app serving `kiln`; `on_shutdown()` runs at the lifespan's shutdown (uvicorn's stop)."""
+def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None):
+    """The ASGI app serving `kiln`; `on_shutdown()` runs at the lifespan's shutdown (uvicorn's stop).
+    With `admin_token`, the /_kiln/ routes that change state need it (kiln/http/admin_guard.py)."""
     get_image_fast = kiln.get_image_fast
 
     async def app(scope, receive, send):
@@ -54,16 +56,20 @@ def make_app(kiln: Kiln, on_shutdown=None):
                     request_log.write("GetImage", 200, None, started, request_id,
                                       identify(authorization, kiln.default_account).account)
                 return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await _read_body(scope, receive)
+        if body is None:
+            response = error_response(errors.RequestEntityTooLargeException(
+                f"The request body is larger than {MAX_BODY_BYTES} bytes ({MAX_BODY_BYTES >> 20} MiB), "
+                "the most kiln accepts."), request_id)
+            await send({"type": "http.response.start", "status": response.status,
+                        "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()]
+                        + [(b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": response.body})
+            return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("latin-1")
         if path.startswith("/_kiln/"):
-            response = _admin(kiln, scope["method"], path, body)
+            response = _admin(kiln, scope["method"], path, body, scope["headers"], admin_token)
             if logged:
                 request_log.write(path.split("?", 1)[0], response.status, None, started, "-", "-")
         else:
@@ -78,6 +84,38 @@ def make_app(kiln: Kiln, on_shutdown=None):
         await send({"type": "http.response.body", "body": response.body})
 
     return app
+
+
+# The largest request body kiln reads. Image Builder's largest inputs (a component's or a
+# workflow's inline YAML, 16,000 characters each; a policy, 30,000) are far below it; it
+# only stops a client from making kiln hold an unbounded body in memory.
+MAX_BODY_BYTES = 5 << 20
+
+
+async def _read_body(scope, receive) -> bytes | None:
+    """The whole body, or None once it is larger than MAX_BODY_BYTES (refused without
+    reading the rest when Content-Length already says so)."""
+    for k, v in scope["headers"]:
+        if k == b"content-length":
+            try:
+                if int(v) > MAX_BODY_BYTES:
+                    return None
+            except ValueError:
+                pass
+            break
+    chunks = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return None
+            chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
 
 
 # How often a quiet server asks the engine whether anything fell due (a scheduled
@@ -161,7 +199,7 @@ def iso_time(epoch_seconds: float) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
+def _admin(kiln: Kiln, method: str, path: str, body: bytes, headers=(), admin_token: str | None = None) -> Response:
     path = path.split("?", 1)[0].rstrip("/")
     route = _ROUTES.get(path)
     if route is None:
@@ -169,6 +207,11 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
     allowed, taken = route
     if method != allowed:
         return _json(405, {"message": f"{path} answers {allowed}, not {method}."}, {"allow": allowed})
+    if allowed != "GET":  # it changes state: not from a web page, and with the token if one is set
+        refused = admin_guard.refuse(path, headers, admin_token)
+        if refused is not None:
+            status, message, extra = refused
+            return _json(status, {"message": message}, extra)
     try:
         args = orjson.loads(body) if body.strip() else {}
         if not isinstance(args, dict):
@@ -183,10 +226,7 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes) -> Response:
         if path == "/_kiln/clock/advance":
             if "seconds" not in args:
                 raise admin.AdminError("seconds is required: how many seconds to move kiln's clock forward.")
-            if args["seconds"] < 0:
-                raise admin.AdminError(f"seconds must be zero or more (kiln's clock only moves forward), "
-                                       f"not {args['seconds']}.")
-            now = admin.advance_clock(kiln, float(args["seconds"]))["now"]
+            now = admin.advance_clock(kiln, args["seconds"])["now"]
             return _json(200, {"now": iso_time(now), "epochSeconds": now})
         if path == "/_kiln/clock/freeze":
             at = admin.parse_time(args["at"]) if "at" in args else None

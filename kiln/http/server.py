@@ -39,7 +39,7 @@ def create_app(config: Config, store=None):
 
     store = store if store is not None else open_store(config)
     kiln = Kiln(store, config.seconds_per_state, config.account)
-    return make_app(kiln, on_shutdown=store.close)
+    return make_app(kiln, on_shutdown=store.close, admin_token=config.admin_token)
 
 
 def where(config: Config) -> str:

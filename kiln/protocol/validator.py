@@ -95,6 +95,8 @@ def _value(shape: Shape, value, path: str) -> None:
     meta = shape.metadata
     if kind == "string":
         _length(meta, len(value), path, "length")
+        if "\x00" in value:  # no text column (PostgreSQL's least of all) stores it, and no AWS name has it
+            raise invalid_value(path, f"'{path}' must not contain the null character (U+0000).")
         enum = meta.get("enum")
         if enum and value not in enum:
             raise invalid_value(path, f"'{path}' must be one of: {', '.join(enum)}.")

@@ -27,7 +27,10 @@ PATTERN_EXEMPT = {("ComponentParameterDetail", "type"), ("Image", "version")}
 
 # Errors kiln answers with that are not shapes in the model (kiln's own, for requests
 # no operation serves and operations it does not implement), with their status.
-KILN_ERRORS = {"UnknownOperationException": 404, "OperationNotSupportedException": 501}
+# Errors kiln answers that are not shapes of the model: its own, and the front door's
+# (AWS's SigV4 check, the request-size limit), kiln/errors.py.
+KILN_ERRORS = {"UnknownOperationException": 404, "OperationNotSupportedException": 501,
+               "InvalidSignatureException": 403, "RequestEntityTooLargeException": 413}
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,81 @@
+"""Input that must never hurt: regions that are not regions, NUL characters, bodies too
+large (kiln/identity.py, kiln/protocol/validator.py, kiln/http/app.py); on every backend."""
+from __future__ import annotations
+
+import http.client
+import json
+
+import pytest
+
+from kiln.http.app import MAX_BODY_BYTES
+from tests.support.raw import authorization
+
+
+@pytest.mark.parametrize("region", ["..", "*", "us\teast-1", "us'east", "x" * 40, "US-EAST-1", "useast1"])
+def test_a_region_not_of_aws_form_is_refused_as_aws_refuses_it(raw, region):
+    r = raw.post("/ListComponents", {}, region=region)
+    assert r.status == 403
+    assert r.headers["x-amzn-errortype"] == "InvalidSignatureException"
+    assert r.json == {"message": f"Credential should be scoped to a valid region, not '{region}'."}
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "eu-central-2", "ap-southeast-7", "cn-north-1", "us-iso-east-1"])
+def test_regions_of_aws_form_are_taken(raw, region):
+    r = raw.put("/CreateInfrastructureConfiguration",
+                {"name": "region-test", "instanceProfileName": "p", "clientToken": "t"}, region=region)
+    assert r.status == 200
+    assert f":imagebuilder:{region}:" in r.json["infrastructureConfigurationArn"]
+
+
+@pytest.mark.parametrize("body, member", [
+    ({"name": "nul-test", "instanceProfileName": "p", "clientToken": "\u0000"}, "clientToken"),
+    ({"name": "nul\u0000test", "instanceProfileName": "p", "clientToken": "t"}, "name"),
+    ({"name": "nul-test", "instanceProfileName": "p", "clientToken": "t", "tags": {"k": "\u0000"}}, "tags.k"),
+])
+def test_a_nul_character_is_refused_and_nothing_is_stored(raw, body, member):
+    r = raw.put("/CreateInfrastructureConfiguration", body)
+    assert r.status == 400
+    assert r.headers["x-amzn-errortype"] == "InvalidParameterValueException"
+    assert r.json == {"message": f"The value supplied for parameter '{member}' is not valid. "
+                                 f"'{member}' must not contain the null character (U+0000)."}
+    assert raw.post("/ListInfrastructureConfigurations", {}).json["infrastructureConfigurationSummaryList"] == []
+
+
+def _send(server, headers: dict, chunks) -> tuple[int, dict, dict]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    try:
+        conn.putrequest("PUT", "/CreateInfrastructureConfiguration", skip_accept_encoding=True)
+        for k, v in {"authorization": authorization(), "content-type": "application/json", **headers}.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        try:
+            for chunk in chunks:
+                conn.send(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # kiln answered and closed before the rest was sent
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+def test_a_body_larger_than_the_limit_is_refused_early(shared_server):
+    huge = 100 << 20
+    status, headers, doc = _send(shared_server, {"content-length": str(huge)}, [b"{" + b" " * 1024])
+    assert (status, headers["x-amzn-errortype"]) == (413, "RequestEntityTooLargeException")
+    assert doc == {"message": f"The request body is larger than {MAX_BODY_BYTES} bytes (5 MiB), the most kiln accepts."}
+    assert headers["x-amzn-requestid"]
+
+
+def test_a_chunked_body_is_refused_once_it_passes_the_limit(shared_server):
+    piece = b" " * (1 << 20)
+    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * 6 + [b"0\r\n\r\n"]
+    status, headers, doc = _send(shared_server, {"transfer-encoding": "chunked"}, chunks)
+    assert (status, headers["x-amzn-errortype"]) == (413, "RequestEntityTooLargeException")
+
+
+def test_a_body_just_under_the_limit_gets_the_services_answer(shared_server):
+    body = json.dumps({"name": "nul-test", "instanceProfileName": "p", "clientToken": "t",
+                       "description": "x" * (MAX_BODY_BYTES - 200)}).encode()
+    status, headers, doc = _send(shared_server, {"content-length": str(len(body))}, [body])
+    assert (status, headers["x-amzn-errortype"]) == (400, "InvalidParameterValueException")
