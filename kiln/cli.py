@@ -6,7 +6,7 @@ import sys
 import click
 
 from kiln import __version__
-from kiln.config import (DEFAULT_PORT, LOG_LEVELS, Config, config_from_env, default_data_dir, is_loopback,
+from kiln.config import (AUTH_MODES, DEFAULT_PORT, LOG_LEVELS, Config, config_from_env, default_data_dir, is_loopback,
                          parse_build_timing)
 
 
@@ -48,13 +48,20 @@ def main():
 @click.option("--admin-token",
               help="The token the /_kiln/ routes that change state need (Authorization: Bearer <token>); "
                    "generated and printed at start when --host is not loopback [KILN_ADMIN_TOKEN].")
-def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level, admin_token):
+@click.option("--auth", type=click.Choice(AUTH_MODES, case_sensitive=False),
+              help="sigv4: check every request's AWS Signature Version 4 against --credentials; "
+                   "none: any credentials work [KILN_AUTH, default none].")
+@click.option("--credentials", type=click.Path(dir_okay=False),
+              help='JSON file of access keys for --auth sigv4: {"AKID": {"secretAccessKey": "...", '
+                   '"accountId": "111122223333"}} [KILN_CREDENTIALS].')
+def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level, admin_token,
+          auth, credentials):
     """Serve the Image Builder API."""
     config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
                         ("database_url", database_url), ("build_timing", build_timing), ("workers", workers),
                         ("cache_mb", cache_mb), ("log_level", log_level and log_level.lower()),
-                        ("admin_token", admin_token)):
+                        ("admin_token", admin_token), ("auth", auth and auth.lower()), ("credentials", credentials)):
         if value is not None:
             setattr(config, name, value)
     if config.admin_token is None and not is_loopback(config.host):
@@ -88,8 +95,9 @@ def banner(config: Config) -> str:
     workers = f", {config.workers} workers" if config.workers > 1 else ""
     token = (f"; admin token (POST /_kiln/ routes: Authorization: Bearer <token>): {config.admin_token}"
              if config.admin_token else "")
+    signed = "; requests must be signed (SigV4)" if config.auth == "sigv4" else ""
     return (f"kiln {__version__} serving Image Builder on http://{config.host}:{config.port}{workers}; "
-            f"state: {where(config)}; build timing: {timing}{token}")
+            f"state: {where(config)}; build timing: {timing}{signed}{token}")
 
 
 @main.command()

@@ -26,6 +26,8 @@ class Config:
     cache_mb: int = 64                   # read documents kept in memory per process (SQLite files only)
     log_level: str = "info"              # of the `kiln` loggers; the request log is `kiln.requests` at info
     admin_token: str | None = None       # needed by the /_kiln/ routes that change state; see is_loopback
+    auth: str = "none"                   # "sigv4": every API request's signature is checked (kiln/http/sigv4.py)
+    credentials: str | None = None       # the JSON credentials file --auth sigv4 checks against
 
     def to_env(self) -> dict[str, str]:
         env = {"KILN_HOST": self.host, "KILN_PORT": str(self.port), "KILN_BUILD_TIMING": self.build_timing,
@@ -37,6 +39,9 @@ class Config:
             env["KILN_DATABASE_URL"] = self.database_url
         if self.admin_token:
             env["KILN_ADMIN_TOKEN"] = self.admin_token
+        env["KILN_AUTH"] = self.auth
+        if self.credentials:
+            env["KILN_CREDENTIALS"] = self.credentials
         return env
 
     def store_url(self) -> str:
@@ -73,7 +78,19 @@ def config_from_env() -> Config:
         cache_mb=int(env.get("KILN_CACHE_MB", "64")),
         log_level=parse_log_level(env.get("KILN_LOG_LEVEL", "info")),
         admin_token=env.get("KILN_ADMIN_TOKEN") or None,
+        auth=parse_auth(env.get("KILN_AUTH", "none")),
+        credentials=env.get("KILN_CREDENTIALS") or None,
     )
+
+
+AUTH_MODES = ("none", "sigv4")
+
+
+def parse_auth(value: str) -> str:
+    mode = str(value).strip().lower()
+    if mode not in AUTH_MODES:
+        raise ValueError(f"KILN_AUTH must be none or sigv4, not {value!r}")
+    return mode
 
 
 def is_loopback(host: str) -> bool:

@@ -21,7 +21,7 @@ from kiln.engine import timeline  # noqa: F401  (registers the image builds' due
 from kiln.engine.clock import Clock
 from kiln.engine.due import DueEngine
 from kiln.errors import ApiError
-from kiln.identity import REGION, identify
+from kiln.identity import REGION, Identity, identify
 from kiln.protocol import parser, router, serializer, validator
 from kiln.protocol.serializer import filter_for
 from kiln.protocol.spec import operations, service_model
@@ -38,6 +38,7 @@ class Request:
     query: str = ""              # raw query string
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
+    identity: Identity | None = None  # the caller, when the front door has verified it (--auth sigv4)
 
 
 @dataclass
@@ -104,7 +105,7 @@ class Kiln:
             raise errors.OperationNotSupportedException(f"kiln does not implement the {op.name} operation yet.")
         params = parser.parse(op, label, request.query, request.body)
         validator.validate(op.input, params)
-        who = identify(request.headers.get("authorization"), self.default_account)
+        who = request.identity or identify(request.headers.get("authorization"), self.default_account)
         if REGION.fullmatch(who.region) is None:
             raise errors.InvalidSignatureException(
                 f"Credential should be scoped to a valid region, not '{who.region}'.")

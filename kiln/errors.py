@@ -48,14 +48,19 @@ TooManyRequestsException = _error("TooManyRequestsException", 429)
 # and the front door's answers AWS gives before the service sees a request: a credential
 # scoped to something that is no region (as AWS's SigV4 check words it), a body too large.
 OperationNotSupportedException = _error("OperationNotSupportedException", 501)
-InvalidSignatureException = _error("InvalidSignatureException", 403)
 RequestEntityTooLargeException = _error("RequestEntityTooLargeException", 413)
+# SigV4's, when kiln checks signatures (kiln/http/sigv4.py); codes and statuses as AWS answers them.
+InvalidSignatureException = _error("InvalidSignatureException", 403)
+MissingAuthenticationTokenException = _error("MissingAuthenticationTokenException", 403)
+UnrecognizedClientException = _error("UnrecognizedClientException", 403)
+IncompleteSignatureException = _error("IncompleteSignatureException", 400)
+FRONT_DOOR = (OperationNotSupportedException, RequestEntityTooLargeException, InvalidSignatureException,
+              MissingAuthenticationTokenException, UnrecognizedClientException, IncompleteSignatureException)
 
 MODELED = {
     cls.code: cls
     for cls in list(globals().values())
-    if isinstance(cls, type) and issubclass(cls, ApiError)
-    and cls not in (ApiError, OperationNotSupportedException, InvalidSignatureException, RequestEntityTooLargeException)
+    if isinstance(cls, type) and issubclass(cls, ApiError) and cls is not ApiError and cls not in FRONT_DOOR
 }
 
 

@@ -15,7 +15,7 @@ from time import perf_counter
 import orjson
 
 from kiln import admin, errors, fast_path, request_log
-from kiln.http import admin_guard
+from kiln.http import admin_guard, sigv4
 from kiln.core import Kiln, Request, Response, error_response, new_request_id
 from kiln.identity import identify
 
@@ -23,10 +23,12 @@ _JSON = (b"content-type", b"application/json")
 log = logging.getLogger("kiln")
 
 
-def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None):
+def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=None):
     """The ASGI app serving `kiln`; `on_shutdown()` runs at the lifespan's shutdown (uvicorn's stop).
-    With `admin_token`, the /_kiln/ routes that change state need it (kiln/http/admin_guard.py)."""
+    With `admin_token`, the /_kiln/ routes that change state need it (kiln/http/admin_guard.py);
+    with `keys` (access key id -> sigv4.Key), every API request must be signed by one."""
     get_image_fast = kiln.get_image_fast
+    fast = keys is None  # the fast path trusts the Credential scope; signed mode checks every request in full
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
@@ -45,7 +47,7 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None):
         logged = request_log.enabled()  # once per request; nothing more is paid when the log is off
         if logged:
             started = perf_counter()
-        if scope["method"] == "GET" and not has_body and scope.get("raw_path") == fast_path.RAW_PATH:
+        if fast and scope["method"] == "GET" and not has_body and scope.get("raw_path") == fast_path.RAW_PATH:
             # The hottest call skips the generic request plumbing (kiln/fast_path.py).
             body = get_image_fast.body(scope["query_string"].decode("latin-1"), authorization, request_id)
             if body is not None:
@@ -74,8 +76,20 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None):
                 request_log.write(path.split("?", 1)[0], response.status, None, started, "-", "-")
         else:
             headers = {"authorization": authorization} if authorization is not None else {}
-            request = Request(scope["method"], path, scope["query_string"].decode("latin-1"), headers, body)
-            response = kiln.handle_general(request, request_id)  # the fast path has had its chance
+            query = scope["query_string"].decode("latin-1")
+            who = None
+            if keys is not None:
+                try:
+                    who = sigv4.verify(scope["method"], path, query,
+                                       [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+                                       body, keys)
+                except errors.ApiError as e:
+                    who = e
+            if isinstance(who, errors.ApiError):
+                response = error_response(who, request_id)
+            else:
+                request = Request(scope["method"], path, query, headers, body, who)
+                response = kiln.handle_general(request, request_id)  # the fast path has had its chance
         await send({
             "type": "http.response.start",
             "status": response.status,

@@ -37,9 +37,25 @@ def create_app(config: Config, store=None):
     from kiln.core import Kiln
     from kiln.http.app import make_app
 
+    keys = load_keys(config)
     store = store if store is not None else open_store(config)
     kiln = Kiln(store, config.seconds_per_state, config.account)
-    return make_app(kiln, on_shutdown=store.close, admin_token=config.admin_token)
+    return make_app(kiln, on_shutdown=store.close, admin_token=config.admin_token, keys=keys)
+
+
+def load_keys(config: Config):
+    """The access keys --auth sigv4 checks signatures against (None when it is off)."""
+    if config.auth != "sigv4":
+        return None
+    from kiln.http.sigv4 import CredentialsError, load_credentials
+
+    if not config.credentials:
+        raise StartupError("--auth sigv4 needs the access keys to check signatures against: pass a JSON file "
+                           "with --credentials (KILN_CREDENTIALS).")
+    try:
+        return load_credentials(config.credentials)
+    except CredentialsError as e:
+        raise StartupError(f"{e}; check --credentials (KILN_CREDENTIALS).") from None
 
 
 def where(config: Config) -> str:
@@ -145,6 +161,7 @@ def serve(config: Config, on_started=None) -> None:
         kwargs["loop"] = "uvloop"
     except ImportError:
         pass
+    load_keys(config)  # a bad credentials file stops the start, before the port is taken
     store = open_store(config)
     try:
         sock = bind(config)

@@ -30,7 +30,9 @@ PATTERN_EXEMPT = {("ComponentParameterDetail", "type"), ("Image", "version")}
 # Errors kiln answers that are not shapes of the model: its own, and the front door's
 # (AWS's SigV4 check, the request-size limit), kiln/errors.py.
 KILN_ERRORS = {"UnknownOperationException": 404, "OperationNotSupportedException": 501,
-               "InvalidSignatureException": 403, "RequestEntityTooLargeException": 413}
+               "InvalidSignatureException": 403, "RequestEntityTooLargeException": 413,
+               "MissingAuthenticationTokenException": 403, "UnrecognizedClientException": 403,
+               "IncompleteSignatureException": 400}
 
 
 @lru_cache(maxsize=1)
