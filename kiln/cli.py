@@ -54,14 +54,18 @@ def main():
 @click.option("--credentials", type=click.Path(dir_okay=False),
               help='JSON file of access keys for --auth sigv4: {"AKID": {"secretAccessKey": "...", '
                    '"accountId": "111122223333"}} [KILN_CREDENTIALS].')
+@click.option("--request-timeout", type=click.FloatRange(min=0, max=3600, min_open=True, max_open=True),
+              help="Seconds a started request may take to arrive (headers, then body) before kiln "
+                   "drops it [KILN_REQUEST_TIMEOUT, default 10].")
 def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level, admin_token,
-          auth, credentials):
+          auth, credentials, request_timeout):
     """Serve the Image Builder API."""
     config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
                         ("database_url", database_url), ("build_timing", build_timing), ("workers", workers),
                         ("cache_mb", cache_mb), ("log_level", log_level and log_level.lower()),
-                        ("admin_token", admin_token), ("auth", auth and auth.lower()), ("credentials", credentials)):
+                        ("admin_token", admin_token), ("auth", auth and auth.lower()), ("credentials", credentials),
+                        ("request_timeout", request_timeout)):
         if value is not None:
             setattr(config, name, value)
     if config.admin_token is None and not is_loopback(config.host):

@@ -28,6 +28,7 @@ class Config:
     admin_token: str | None = None       # needed by the /_kiln/ routes that change state; see is_loopback
     auth: str = "none"                   # "sigv4": every API request's signature is checked (kiln/http/sigv4.py)
     credentials: str | None = None       # the JSON credentials file --auth sigv4 checks against
+    request_timeout: float = 10.0        # seconds a started request may take to arrive (kiln/http/timeouts.py)
 
     def to_env(self) -> dict[str, str]:
         env = {"KILN_HOST": self.host, "KILN_PORT": str(self.port), "KILN_BUILD_TIMING": self.build_timing,
@@ -40,6 +41,7 @@ class Config:
         if self.admin_token:
             env["KILN_ADMIN_TOKEN"] = self.admin_token
         env["KILN_AUTH"] = self.auth
+        env["KILN_REQUEST_TIMEOUT"] = str(self.request_timeout)
         if self.credentials:
             env["KILN_CREDENTIALS"] = self.credentials
         return env
@@ -80,7 +82,18 @@ def config_from_env() -> Config:
         admin_token=env.get("KILN_ADMIN_TOKEN") or None,
         auth=parse_auth(env.get("KILN_AUTH", "none")),
         credentials=env.get("KILN_CREDENTIALS") or None,
+        request_timeout=parse_request_timeout(env.get("KILN_REQUEST_TIMEOUT", "10")),
     )
+
+
+def parse_request_timeout(value) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < 3600:
+        raise ValueError(f"KILN_REQUEST_TIMEOUT must be a number of seconds above 0 and below 3600, not {value!r}")
+    return seconds
 
 
 AUTH_MODES = ("none", "sigv4")

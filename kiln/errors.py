@@ -49,12 +49,14 @@ TooManyRequestsException = _error("TooManyRequestsException", 429)
 # scoped to something that is no region (as AWS's SigV4 check words it), a body too large.
 OperationNotSupportedException = _error("OperationNotSupportedException", 501)
 RequestEntityTooLargeException = _error("RequestEntityTooLargeException", 413)
+RequestTimeoutException = _error("RequestTimeoutException", 408)
 # SigV4's, when kiln checks signatures (kiln/http/sigv4.py); codes and statuses as AWS answers them.
 InvalidSignatureException = _error("InvalidSignatureException", 403)
 MissingAuthenticationTokenException = _error("MissingAuthenticationTokenException", 403)
 UnrecognizedClientException = _error("UnrecognizedClientException", 403)
 IncompleteSignatureException = _error("IncompleteSignatureException", 400)
-FRONT_DOOR = (OperationNotSupportedException, RequestEntityTooLargeException, InvalidSignatureException,
+FRONT_DOOR = (OperationNotSupportedException, RequestEntityTooLargeException, RequestTimeoutException,
+              InvalidSignatureException,
               MissingAuthenticationTokenException, UnrecognizedClientException, IncompleteSignatureException)
 
 MODELED = {

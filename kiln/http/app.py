@@ -15,7 +15,7 @@ from time import perf_counter
 import orjson
 
 from kiln import admin, errors, fast_path, request_log
-from kiln.http import admin_guard, sigv4
+from kiln.http import admin_guard, sigv4, timeouts
 from kiln.core import Kiln, Request, Response, error_response, new_request_id
 from kiln.identity import identify
 
@@ -58,11 +58,17 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
                     request_log.write("GetImage", 200, None, started, request_id,
                                       identify(authorization, kiln.default_account).account)
                 return
-        body = await _read_body(scope, receive)
+        try:
+            body = await _read_body(scope, receive)
+        except asyncio.TimeoutError:
+            body = errors.RequestTimeoutException(
+                f"The request body did not arrive within {timeouts.REQUEST_TIMEOUT:g} seconds.")
         if body is None:
-            response = error_response(errors.RequestEntityTooLargeException(
+            body = errors.RequestEntityTooLargeException(
                 f"The request body is larger than {MAX_BODY_BYTES} bytes ({MAX_BODY_BYTES >> 20} MiB), "
-                "the most kiln accepts."), request_id)
+                "the most kiln accepts.")
+        if isinstance(body, errors.ApiError):  # answered without reading the rest; the connection closes
+            response = error_response(body, request_id)
             await send({"type": "http.response.start", "status": response.status,
                         "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()]
                         + [(b"connection", b"close")]})
@@ -121,7 +127,7 @@ async def _read_body(scope, receive) -> bytes | None:
     size = 0
     more = True
     while more:
-        message = await receive()
+        message = await asyncio.wait_for(receive(), timeouts.REQUEST_TIMEOUT)
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)

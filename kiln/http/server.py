@@ -18,6 +18,7 @@ import socket
 import uvicorn
 
 from kiln.config import Config, config_from_env, default_data_dir
+from kiln.http.timeouts import HeaderTimeoutProtocol, set_request_timeout
 
 
 class StartupError(Exception):
@@ -30,6 +31,7 @@ def build_app_from_env():
 
     config = config_from_env()
     request_log.configure(config.log_level)
+    set_request_timeout(config.request_timeout)
     return create_app(config)
 
 
@@ -155,7 +157,8 @@ def serve(config: Config, on_started=None) -> None:
     # Idle keep-alive connections stay open a minute (uvicorn's default is 5 s): a client
     # whose request crosses the server's close of an idle connection sees it reset, and a
     # long clock advance makes such crossings likely.
-    kwargs = dict(log_level=quiet, access_log=False, http="httptools", lifespan="on", timeout_keep_alive=60)
+    set_request_timeout(config.request_timeout)
+    kwargs = dict(log_level=quiet, access_log=False, http=HeaderTimeoutProtocol, lifespan="on", timeout_keep_alive=60)
     try:
         import uvloop  # noqa: F401
         kwargs["loop"] = "uvloop"

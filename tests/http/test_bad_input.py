@@ -79,3 +79,46 @@ def test_a_body_just_under_the_limit_gets_the_services_answer(shared_server):
                        "description": "x" * (MAX_BODY_BYTES - 200)}).encode()
     status, headers, doc = _send(shared_server, {"content-length": str(len(body))}, [body])
     assert (status, headers["x-amzn-errortype"]) == (400, "InvalidParameterValueException")
+
+
+@pytest.fixture(scope="module")
+def impatient_server():
+    from tests.support.server import KilnServer
+
+    server = KilnServer("--in-memory", "--request-timeout", "1").start()
+    yield server
+    server.stop()
+
+
+def test_half_sent_headers_are_dropped_after_the_request_timeout(impatient_server):
+    import socket
+    import time
+
+    held = []
+    for _ in range(20):
+        s = socket.create_connection((impatient_server.host, impatient_server.port), timeout=10)
+        s.sendall(b"PUT /CreateComponent HTTP/1.1\r\nHost: kiln\r\nContent-Le")
+        held.append(s)
+    started = time.monotonic()
+    for s in held:
+        assert s.recv(100) == b""  # closed by kiln
+        s.close()
+    assert time.monotonic() - started < 8
+    # The server still answers.
+    assert impatient_server.healthy()
+
+
+def test_a_body_that_stops_arriving_is_answered_408(impatient_server):
+    conn = http.client.HTTPConnection(impatient_server.host, impatient_server.port, timeout=10)
+    try:
+        conn.putrequest("PUT", "/CreateComponent", skip_accept_encoding=True)
+        conn.putheader("content-type", "application/json")
+        conn.putheader("content-length", "100")
+        conn.endheaders()
+        conn.send(b'{"name": ')  # and then nothing
+        resp = conn.getresponse()
+        assert (resp.status, resp.getheader("x-amzn-ErrorType")) == (408, "RequestTimeoutException")
+        assert resp.getheader("x-amzn-RequestId")
+        assert json.loads(resp.read()) == {"message": "The request body did not arrive within 1 seconds."}
+    finally:
+        conn.close()

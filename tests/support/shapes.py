@@ -31,6 +31,7 @@ PATTERN_EXEMPT = {("ComponentParameterDetail", "type"), ("Image", "version")}
 # (AWS's SigV4 check, the request-size limit), kiln/errors.py.
 KILN_ERRORS = {"UnknownOperationException": 404, "OperationNotSupportedException": 501,
                "InvalidSignatureException": 403, "RequestEntityTooLargeException": 413,
+               "RequestTimeoutException": 408,
                "MissingAuthenticationTokenException": 403, "UnrecognizedClientException": 403,
                "IncompleteSignatureException": 400}
 
