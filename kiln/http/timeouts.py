@@ -17,7 +17,22 @@ def set_request_timeout(seconds: float) -> None:
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, closing a connection whose request headers do not
-    arrive in full within REQUEST_TIMEOUT of the connection or of the request's first byte."""
+    arrive in full within REQUEST_TIMEOUT of the connection or of the request's first byte,
+    and answering a request that is not HTTP at all as the API answers errors (uvicorn's
+    own answer is text/plain, with no request id or error type)."""
+
+    def send_400_response(self, msg: str) -> None:
+        from kiln import errors
+        from kiln.core import error_response, new_request_id
+
+        response = error_response(errors.InvalidRequestException(
+            f"The request is not valid HTTP: {msg}"), new_request_id())
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        for name, value in {**response.headers, "content-length": str(len(response.body)),
+                            "connection": "close"}.items():
+            head.append(f"{name}: {value}\r\n".encode("latin-1"))
+        self.transport.write(b"".join(head) + b"\r\n" + response.body)
+        self.transport.close()
 
     _timer = None
 

@@ -122,3 +122,22 @@ def test_a_body_that_stops_arriving_is_answered_408(impatient_server):
         assert json.loads(resp.read()) == {"message": "The request body did not arrive within 1 seconds."}
     finally:
         conn.close()
+
+
+def test_a_request_that_is_not_http_gets_a_well_formed_error(shared_server):
+    import socket
+
+    s = socket.create_connection((shared_server.host, shared_server.port), timeout=10)
+    try:
+        s.sendall(b"PUT /CreateComponent HTTP/1.1\r\nHost: kiln\r\nBad Header\x01: x\r\n\r\n")
+        answer = b""
+        while chunk := s.recv(4096):
+            answer += chunk
+    finally:
+        s.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "HTTP/1.1 400 Bad Request"
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    assert headers["x-amzn-errortype"] == "invalidrequestexception" and headers["x-amzn-requestid"]
+    assert json.loads(body)["message"].startswith("The request is not valid HTTP: ")
