@@ -43,7 +43,7 @@ def record(kiln, request, response, started: float) -> None:
     """One line for a request answered by kiln.core.Kiln (`request`, `response` are its types)."""
     found = router.route(request.method, request.path)
     operation = found[0].name if found is not None else request.path.split("?", 1)[0]  # no operation there
-    account = identify(request.headers.get("authorization"), kiln.default_account).account
+    account = (request.identity or identify(request.headers.get("authorization"), kiln.default_account)).account
     write(operation, response.status, response.headers.get("x-amzn-errortype"), started,
           response.headers.get("x-amzn-requestid", "-"), account)
 

@@ -93,6 +93,8 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
                     who = e
             if isinstance(who, errors.ApiError):
                 response = error_response(who, request_id)
+                if logged:  # refused at the door: logged, with no account (the signature did not hold)
+                    request_log.write(path.split("?", 1)[0], response.status, who.code, started, request_id, "-")
             else:
                 request = Request(scope["method"], path, query, headers, body, who)
                 response = kiln.handle_general(request, request_id)  # the fast path has had its chance

@@ -198,3 +198,13 @@ def test_serve_sigv4_needs_a_credentials_file():
     assert result.returncode == 2
     assert result.stderr.strip() == ("Error: --auth sigv4 needs the access keys to check signatures against: "
                                      "pass a JSON file with --credentials (KILN_CREDENTIALS).")
+
+
+def test_the_request_log_names_the_signing_keys_account_and_the_refusals(signed_server):
+    _client(signed_server).list_components()
+    with pytest.raises(ClientError):
+        _client(signed_server, secret="nope").list_components()
+    lines = signed_server.log().splitlines()
+    assert any(f"ListComponents 200 - " in line and f"account={ACCOUNT}" in line for line in lines), lines[-5:]
+    assert any("/ListComponents 403 InvalidSignatureException " in line and "account=-" in line for line in lines), \
+        lines[-5:]
