@@ -14,7 +14,7 @@ from random import getrandbits
 from time import perf_counter
 
 import orjson
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from kiln import errors, fast_path, request_log
 from kiln.engine import timeline  # noqa: F401  (registers the image builds' due work)
@@ -88,6 +88,11 @@ class Kiln:
             output, op = self._dispatch(request, request_id)
         except ApiError as e:
             return error_response(e, request_id)
+        except OperationalError as e:  # the store cannot be written (disk full, read-only): say so plainly
+            reason = str(e.orig).strip().splitlines()[0] if e.orig is not None else type(e).__name__
+            log.error("cannot serve %s %s: the store refused it (%s); check the disk and the data directory's "
+                      "permissions. Reads still work.", request.method, request.path.split("?", 1)[0], reason)
+            return error_response(errors.ServiceException("An internal error has occurred."), request_id)
         except Exception:  # never a stack trace on the wire
             log.exception("internal error serving %s %s", request.method, request.path)
             return error_response(errors.ServiceException("An internal error has occurred."), request_id)

@@ -141,3 +141,37 @@ def test_a_request_that_is_not_http_gets_a_well_formed_error(shared_server):
     headers = dict(line.lower().split(": ", 1) for line in lines[1:])
     assert headers["x-amzn-errortype"] == "invalidrequestexception" and headers["x-amzn-requestid"]
     assert json.loads(body)["message"].startswith("The request is not valid HTTP: ")
+
+
+def test_a_store_that_cannot_be_written_answers_500_and_says_why_in_the_log(caplog):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from kiln.core import Kiln
+    from kiln.store import Store
+    from tests.support.raw import Raw
+
+    kiln = Kiln(Store("sqlite://"), 0.0)
+    raw = Raw(kiln=kiln)
+    try:
+        assert raw.put("/CreateInfrastructureConfiguration",
+                       {"name": "before-full", "instanceProfileName": "p", "clientToken": "a"}).status == 200
+        real_run = kiln.store.run
+
+        def full(*args, **kwargs):
+            raise OperationalError("INSERT ...", {}, sqlite3.OperationalError("database or disk is full"))
+
+        kiln.store.run = full
+        r = raw.put("/CreateInfrastructureConfiguration",
+                    {"name": "after-full", "instanceProfileName": "p", "clientToken": "b"})
+        assert (r.status, r.headers["x-amzn-errortype"], r.json) == (
+            500, "ServiceException", {"message": "An internal error has occurred."})
+        assert ("cannot serve PUT /CreateInfrastructureConfiguration: the store refused it (database or disk is "
+                "full); check the disk and the data directory's permissions. Reads still work.") in caplog.text
+        assert "Traceback" not in caplog.text
+        kiln.store.run = real_run
+        listed = raw.post("/ListInfrastructureConfigurations", {}).json["infrastructureConfigurationSummaryList"]
+        assert [i["name"] for i in listed] == ["before-full"]
+    finally:
+        kiln.store.close()
