@@ -148,13 +148,16 @@ def list_component_build_versions(ctx, request):
     else:
         parsed = parse_arn("componentVersionArn", arn, (TYPE,))
         nodes = tuple(int(n) for n in parsed.version.split("."))
-        if parsed.owner not in (ctx.account, arns.AWS_OWNER) or parsed.region != ctx.region:
+        if parsed.region != ctx.region:
             return {"componentSummaryList": [], "nextToken": None}
+        key = parsed.name
         if parsed.owner == arns.AWS_OWNER:
             owner = "Amazon"  # the builds of an AWS-managed component version, as GetComponent resolves them
+        elif parsed.owner != ctx.account:
+            owner, key = "Shared", sharing.shared_name_key(parsed.name, parsed.owner)  # only builds shared with the caller
 
         def keep(row):
-            return row.name_key == parsed.name and row.version == nodes and row.status != "DEPRECATED"
+            return row.name_key == key and row.version == nodes and row.status != "DEPRECATED"
 
     rows, token = versioned.list_rows(ctx, TYPE, "ListComponentBuildVersions", request, keep, owner, "build",
                                       name_key=None if arn is None else parsed.name, newest_first=True)

@@ -296,18 +296,21 @@ def list_image_build_versions(ctx, request):
         keep = wanted
     else:
         parsed = parse_arn("imageVersionArn", arn, (TYPE,))
-        if parsed.region != ctx.region or parsed.owner not in (ctx.account, arns.AWS_OWNER):
+        if parsed.region != ctx.region:
             return {"imageSummaryList": [], "nextToken": None}
         nodes = tuple(int(n) for n in parsed.version.split("."))
         key = parsed.name
+        # Another account's version: only its builds shared with the caller.
+        match = key if parsed.owner in (ctx.account, arns.AWS_OWNER) else sharing.shared_name_key(key, parsed.owner)
 
         def keep(r):
-            return r.name_key == parsed.name and r.version == nodes and wanted(r)
+            return r.name_key == match and r.version == nodes and wanted(r)
 
-    owner = "Amazon" if arn and arns.parse(arn).owner == arns.AWS_OWNER else "Self"
+    owner_account = arns.parse(arn).owner if arn else ctx.account
+    owner = {ctx.account: "Self", arns.AWS_OWNER: "Amazon"}.get(owner_account, "Shared")
     rows, token = versioned.list_rows(ctx, TYPE, "ListImageBuildVersions", request, keep, owner, "build", name_key=key,
                                       newest_first=True)
-    owner_field = "Amazon" if owner == "Amazon" else ctx.account
+    owner_field = "Amazon" if owner == "Amazon" else owner_account
     return {"imageSummaryList": [{**r.doc, "owner": owner_field} for r in rows], "nextToken": token}
 
 

@@ -91,13 +91,18 @@ def resolve(ctx, parsed, nodes, status: str | None) -> Row | None:
     return max(found, key=lambda r: (r.major, r.minor, r.patch, r.build), default=None)
 
 
+def shared_name_key(name_key: str, owner: str) -> str:
+    """The name key a shared resource has in `table`: its own, with its owner."""
+    return f"{name_key} {owner}"
+
+
 def table(ctx, kind: str) -> Sorted:
     """The resources of one kind shared with the caller, in list order, served like a
     table. Each owner's resources form their own names (the name key carries the
     owner), so versions of two owners with one name never merge into one entry."""
     rows = []
     for row in shared_rows(ctx, kind):
-        key = f"{row.name_key} {owner_of(row.arn)}"
+        key = shared_name_key(row.name_key, owner_of(row.arn))
         rows.append(Row(
             arn=row.arn, type=row.type, name_key=key, name=row.name, doc=row.doc, major=row.major,
             minor=row.minor, patch=row.patch, build=row.build, status=row.status, created=row.created,

@@ -165,3 +165,25 @@ def test_grantee_cannot_delete_or_reshare(accounts):
         b.delete_component(componentBuildVersionArn=arn)
     with not_found("Component", arn):
         share(b, "component", arn, C)
+
+
+def test_build_version_lists_of_a_shared_version_show_only_the_shared_builds(accounts):
+    a, b, c = accounts
+    shared = component(a, name="builds", version="2.0.0")
+    share(a, "component", shared, B)
+    version = shared.rsplit("/", 1)[0]
+    listed = b.list_component_build_versions(componentVersionArn=version)["componentSummaryList"]
+    assert [(e["arn"], e["owner"]) for e in listed] == [(shared, ACCOUNT)]
+    assert c.list_component_build_versions(componentVersionArn=version)["componentSummaryList"] == []
+
+    recipe_arn, infra_arn = recipe(a), infrastructure(a)
+    first = image(a, recipe_arn=recipe_arn, infra_arn=infra_arn)
+    second = image(a, recipe_arn=recipe_arn, infra_arn=infra_arn)  # build 2 of the same version, not shared
+    assert second.endswith("/2")
+    share(a, "image", first, B)
+    image_version = first.rsplit("/", 1)[0]
+    listed = b.list_image_build_versions(imageVersionArn=image_version)["imageSummaryList"]
+    assert [(e["arn"], e["owner"]) for e in listed] == [(first, ACCOUNT)]
+    assert c.list_image_build_versions(imageVersionArn=image_version)["imageSummaryList"] == []
+    assert [(e["arn"], e["owner"]) for e in a.list_image_build_versions(imageVersionArn=image_version)[
+        "imageSummaryList"]] == [(second, ACCOUNT), (first, ACCOUNT)]  # the owner sees both, newest first
