@@ -625,7 +625,7 @@ def _engine(url: str) -> Engine:
             # upgrading it (the switch needs the file to itself) instead of failing.
             cur.execute("PRAGMA busy_timeout=30000")
             if not in_memory:
-                cur.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(cur)
                 # WAL + NORMAL: a commit survives a killed process (it is in the WAL
                 # before COMMIT returns); only an OS crash could lose the last ones.
                 cur.execute("PRAGMA synchronous=NORMAL")
@@ -636,6 +636,23 @@ def _engine(url: str) -> Engine:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return sa.create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
+
+
+def _switch_to_wal(cur, attempts: int = 300) -> None:
+    """PRAGMA journal_mode=WAL, again while another connection has the file locked: the
+    switch can answer "database is locked" at once, without waiting for busy_timeout
+    (seen about once in 15 when four processes open an old rollback-journal store together)."""
+    import sqlite3
+    import time
+
+    for attempt in range(attempts):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def sqlite_url(data_dir: str | None) -> str:
