@@ -62,16 +62,10 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
             body = await _read_body(scope, receive)
         except _Gone:  # the client left (or was timed out and answered) before its body arrived
             return
-        if body is None:
-            body = errors.RequestEntityTooLargeException(
+        if body is None:  # answered without reading the rest; the connection closes
+            await _send(send, error_response(errors.RequestEntityTooLargeException(
                 f"The request body is larger than {MAX_BODY_BYTES} bytes ({MAX_BODY_BYTES >> 20} MiB), "
-                "the most kiln accepts.")
-        if isinstance(body, errors.ApiError):  # answered without reading the rest; the connection closes
-            response = error_response(body, request_id)
-            await send({"type": "http.response.start", "status": response.status,
-                        "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()]
-                        + [(b"connection", b"close")]})
-            await send({"type": "http.response.body", "body": response.body})
+                "the most kiln accepts."), request_id), close=True)
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("latin-1")
@@ -82,29 +76,28 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
         else:
             headers = {"authorization": authorization} if authorization is not None else {}
             query = scope["query_string"].decode("latin-1")
-            who = None
-            if keys is not None:
-                try:
-                    who = sigv4.verify(scope["method"], path, query,
-                                       [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-                                       body, keys)
-                except errors.ApiError as e:
-                    who = e
-            if isinstance(who, errors.ApiError):
-                response = error_response(who, request_id)
+            try:
+                who = None if keys is None else sigv4.verify(
+                    scope["method"], path, query,
+                    [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]], body, keys)
+            except errors.ApiError as refused:
+                response = error_response(refused, request_id)
                 if logged:  # refused at the door: logged, with no account (the signature did not hold)
-                    request_log.write(path.split("?", 1)[0], response.status, who.code, started, request_id, "-")
+                    request_log.write(path.split("?", 1)[0], response.status, refused.code, started, request_id, "-")
             else:
                 request = Request(scope["method"], path, query, headers, body, who)
                 response = kiln.handle_general(request, request_id)  # the fast path has had its chance
-        await send({
-            "type": "http.response.start",
-            "status": response.status,
-            "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()],
-        })
-        await send({"type": "http.response.body", "body": response.body})
+        await _send(send, response)
 
     return app
+
+
+async def _send(send, response: Response, close: bool = False) -> None:
+    headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
 
 
 # The largest request body kiln reads. Image Builder's largest inputs (a component's or a
