@@ -7,7 +7,7 @@ import re
 from kiln.errors import InvalidParameterCombinationException, InvalidParameterValueException, invalid_value
 from kiln.service import arns, operation, pagination, sharing, versioned
 from kiln.service.image_recipes import _AMI_ID, check_components, choose_version, resolve_parent
-from kiln.service.resource import already_exists, check_dry_run, iso, not_found, parse_arn, references
+from kiln.service.resource import already_exists, check_dry_run, iso, parse_arn, references
 from kiln.store import Row
 
 TYPE = "container-recipe"
@@ -143,11 +143,7 @@ def create_container_recipe(ctx, request):
 
 def resolve(ctx, arn: str, param: str = "containerRecipeArn") -> Row:
     """A container recipe from its ARN; x nodes pick the newest matching version."""
-    parsed = parse_arn(param, arn, (TYPE,))
-    row = versioned.resolve(ctx, parsed, param)
-    if row is None:
-        raise not_found(LABEL, arn)
-    return row
+    return versioned.named(ctx, arn, param, (TYPE,), LABEL)
 
 
 @operation("GetContainerRecipe")

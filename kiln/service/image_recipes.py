@@ -170,11 +170,7 @@ def create_image_recipe(ctx, request):
 
 def resolve(ctx, arn: str, param: str = "imageRecipeArn") -> Row:
     """A recipe from its ARN; x nodes pick the newest matching version."""
-    parsed = parse_arn(param, arn, (TYPE,))
-    row = versioned.resolve(ctx, parsed, param)
-    if row is None:
-        raise not_found(LABEL, arn)
-    return row
+    return versioned.named(ctx, arn, param, (TYPE,), LABEL)
 
 
 @operation("GetImageRecipe")

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from kiln import catalog
 from kiln.service import arns, pagination, sharing
-from kiln.service.resource import already_exists, depended_on, not_found
+from kiln.service.resource import already_exists, depended_on, not_found, parse_arn
 from kiln.service.pagination import Sorted
 from kiln.service.versions import matches, wildcard
 from kiln.store import Row
@@ -86,6 +86,15 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
     if parsed.build is not None:
         return exact(ctx, parsed, parsed.kind)
     return ctx.tx.latest(parsed.kind, parsed.name, *nodes, status=status)
+
+
+def named(ctx, arn: str, param: str, kinds: tuple, label: str) -> Row:
+    """What a build, version or wildcard ARN names for the caller (x nodes: the newest
+    match), or the service's not-found error."""
+    row = resolve(ctx, parse_arn(param, arn, kinds), param)
+    if row is None:
+        raise not_found(label, arn)
+    return row
 
 
 def own(ctx, parsed: arns.Arn, kind: str, label: str, arn: str) -> Row:

@@ -58,11 +58,7 @@ def create_workflow(ctx, request):
 
 def resolve(ctx, arn: str, param: str) -> Row:
     """A workflow build from a build, version or wildcard ARN: the newest matching build."""
-    parsed = parse_arn(param, arn, KINDS)
-    row = versioned.resolve(ctx, parsed, param)
-    if row is None:
-        raise not_found(LABEL, arn)
-    return row
+    return versioned.named(ctx, arn, param, KINDS, LABEL)
 
 
 @operation("GetWorkflow")
