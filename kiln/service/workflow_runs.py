@@ -100,14 +100,12 @@ def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool,
 
 def register(ctx, build_arn: str, runs: dict[str, list]) -> None:
     """Make the ids of `runs` (wf-…, step-…) lead to their build."""
-    for run in (r for state_runs in runs.values() for r in state_runs):
-        _register(ctx, build_arn, run)
-
-
-def _register(ctx, build_arn: str, run: dict) -> None:
-    for key in [run["id"]] + [s["id"] for s in run["steps"]]:
-        ctx.tx.insert(Row(arn=key, type=WORKFLOW_RUN, name_key="-", name="-", created=ctx.now,
-                          doc={"imageBuildVersionArn": build_arn, "workflowExecutionId": run["id"]}))
+    ctx.tx.insert_many([
+        Row(arn=key, type=WORKFLOW_RUN, name_key="-", name="-", created=ctx.now,
+            doc={"imageBuildVersionArn": build_arn, "workflowExecutionId": run["id"]})
+        for state_runs in runs.values() for run in state_runs
+        for key in [run["id"]] + [s["id"] for s in run["steps"]]
+    ])
 
 
 def _value(kind: str | None, values: list):

@@ -15,7 +15,6 @@ from typing import Iterator
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
 
 from kiln.store import wal_index
 from kiln.store.document_cache import DocumentCache
@@ -93,17 +92,36 @@ _COLUMNS = (
 )
 
 
-# Get-by-ARN is every Get's first step, so it runs its SQL on the driver's own
-# connection (a fifth of the cost of building and running a SQLAlchemy select).
-# SQLAlchemy still owns the transaction around it.
-_RAW_GET = (
-    f"SELECT {', '.join(c.name for c in _COLUMNS)} FROM resources "
-    "WHERE account = {p} AND region = {p} AND arn = {p}"
-)
-_PLACEHOLDER = {"sqlite": "?", "postgresql": "%s"}
-_RAW_DOC = "SELECT {doc} FROM resources WHERE account = {p} AND region = {p} AND arn = {p} AND type = {p}"
+# Every statement a request makes runs as SQL text on the driver's own connection:
+# building and compiling a SQLAlchemy statement costs several times the statement
+# itself (a CreateImage made 26 of them: 9 ms of its 12). SQLAlchemy still owns the
+# transaction around them. Written with "?" and turned into "%s" for psycopg.
+_COLUMN_NAMES = [c.name for c in _COLUMNS]
+_SELECT = f"SELECT {', '.join(_COLUMN_NAMES)} FROM resources"
+_SCOPE = "account = ? AND region = ?"
+# The primary key only: a plan that cannot go wrong without statistics (PostgreSQL
+# would otherwise weigh ix_resources_version, which also leads with account, region, type).
+_RAW_GET = f"{_SELECT} WHERE {_SCOPE} AND arn = ?"
+_RAW_DOC = "SELECT {doc}, type FROM resources WHERE account = ? AND region = ? AND arn = ?"
 # As bytes (a BLOB cast): the fast path writes them into the response as they are.
-_SQLITE_DOC = _RAW_DOC.format(doc="CAST(doc AS BLOB)", p="?")
+_SQLITE_DOC = _RAW_DOC.format(doc="CAST(doc AS BLOB)")
+_WRITTEN = [c for c in _COLUMN_NAMES]
+_INSERT = (f"INSERT INTO resources (account, region, {', '.join(_WRITTEN)}) "
+           f"VALUES (?, ?, {', '.join('?' for _ in _WRITTEN)})")
+_UPDATE = (f"UPDATE resources SET {', '.join(c + ' = ?' for c in _WRITTEN if c != 'arn')} "
+           f"WHERE {_SCOPE} AND arn = ?")
+_NEXT_NUMBER = ("INSERT INTO counters (account, region, scope, value) VALUES (?, ?, ?, 1) "
+                "ON CONFLICT (account, region, scope) DO UPDATE SET value = counters.value + 1 RETURNING value")
+_SQL: dict[tuple[str, str], str] = {}
+
+
+def _sql(dialect: str, text: str) -> str:
+    """`text` in the dialect's parameter style (kiln runs on SQLite or PostgreSQL only)."""
+    key = (dialect, text)
+    sql = _SQL.get(key)
+    if sql is None:
+        sql = _SQL[key] = text if dialect == "sqlite" else text.replace("?", "%s")
+    return sql
 
 
 def _row(r) -> Row:
@@ -115,10 +133,13 @@ def _row(r) -> Row:
     )
 
 
-def _name_range(name_key: str):
-    """sort_key starts with name_key + " ": bound it, so one name's rows are a range of
-    ix_resources_list (a scan of that name only) instead of a filter over every row of the type."""
-    return (resources.c.sort_key >= name_key + " ", resources.c.sort_key < name_key + "!")
+# sort_key starts with name_key + " ": bound it, so one name's rows are a range of
+# ix_resources_list (a scan of that name only) instead of a filter over every row of the type.
+_NAME_RANGE = "name_key = ? AND sort_key >= ? AND sort_key < ?"
+
+
+def _name_args(name_key: str) -> tuple:
+    return (name_key, name_key + " ", name_key + "!")
 
 
 class Tx:
@@ -129,9 +150,14 @@ class Tx:
         self.account = account
         self.region = region
         self.shape = shape  # Store.shape: the document filter of a row type, or None
+        self._driver = conn.connection.driver_connection
+        self._dialect = conn.dialect.name
 
-    def _scope(self, table):
-        return sa.and_(table.c.account == self.account, table.c.region == self.region)
+    def _run(self, text: str, args: tuple = ()):
+        return self._driver.execute(_sql(self._dialect, text), args)
+
+    def _rows(self, text: str, args: tuple) -> list[Row]:
+        return [_row(r) for r in self._run(text, args).fetchall()]
 
     def of(self, account: str) -> "Tx":
         """The same transaction, scoped to another account in this region (the
@@ -140,43 +166,41 @@ class Tx:
 
     # -- resources -------------------------------------------------------
     def get(self, arn: str, type_: str | None = None) -> Row | None:
-        mark = _PLACEHOLDER[self.conn.dialect.name]  # kiln runs on SQLite or PostgreSQL only
-        sql = _RAW_GET.format(p=mark)
-        args: tuple = (self.account, self.region, arn)
-        if type_ is not None:
-            sql += f" AND type = {mark}"
-            args += (type_,)
-        r = self.conn.connection.driver_connection.execute(sql, args).fetchone()
-        return _row(r) if r else None
+        r = self._run(_RAW_GET, (self.account, self.region, arn)).fetchone()
+        if r is None or (type_ is not None and r[1] != type_):
+            return None
+        return _row(r)
 
     def doc_text(self, arn: str, type_: str) -> str | None:
         """Only the stored document of one row: what a Get that serves it as stored needs."""
-        sql = _RAW_DOC.format(doc="doc", p=_PLACEHOLDER[self.conn.dialect.name])
-        r = self.conn.connection.driver_connection.execute(sql, (self.account, self.region, arn, type_)).fetchone()
-        return r[0] if r else None
+        r = self._run(_RAW_DOC.format(doc="doc"), (self.account, self.region, arn)).fetchone()
+        return r[0] if r is not None and r[1] == type_ else None
 
     def insert(self, row: Row) -> None:
-        self.conn.execute(resources.insert().values(**self._values(row)))
+        self._run(_INSERT, (self.account, self.region) + self._values(row))
+
+    def insert_many(self, rows: list[Row]) -> None:
+        """Several rows in one statement execution (a build's workflow and step ids)."""
+        if rows:
+            cursor = self._driver.cursor()
+            cursor.executemany(_sql(self._dialect, _INSERT), [(self.account, self.region) + self._values(r) for r in rows])
 
     def save(self, row: Row) -> None:
         """Write back a row read in this transaction (document, status, engine columns)."""
         values = self._values(row)
-        for k in ("account", "region", "arn"):
-            values.pop(k)
-        self.conn.execute(resources.update().where(self._scope(resources), resources.c.arn == row.arn).values(**values))
+        self._run(_UPDATE, values[1:] + (self.account, self.region, row.arn))
 
     def delete(self, arn: str) -> None:
-        self.conn.execute(resources.delete().where(self._scope(resources), resources.c.arn == arn))
-        self.conn.execute(references.delete().where(self._scope(references), references.c.from_arn == arn))
+        self._run(f"DELETE FROM resources WHERE {_SCOPE} AND arn = ?", (self.account, self.region, arn))
+        self._run(f'DELETE FROM "references" WHERE {_SCOPE} AND from_arn = ?', (self.account, self.region, arn))
 
-    def _values(self, row: Row) -> dict:
-        return dict(
-            account=self.account, region=self.region, arn=row.arn, type=row.type, name_key=row.name_key,
-            name=row.name, major=row.major, minor=row.minor, patch=row.patch, build=row.build,
-            sort_key=row.sort_key or sort_key(row.name_key, row.major, row.minor, row.patch, row.build),
-            status=row.status, created=row.created, content_hash=row.content_hash,
-            doc=self._stored_doc(row), next_due=row.next_due,
-            timeline=orjson.dumps(row.timeline).decode() if row.timeline is not None else None,
+    def _values(self, row: Row) -> tuple:
+        """The row's columns in _COLUMNS order, as stored."""
+        return (
+            row.arn, row.type, row.name_key, row.name, self._stored_doc(row),
+            row.major, row.minor, row.patch, row.build, row.status, row.created, row.content_hash,
+            row.next_due, orjson.dumps(row.timeline).decode() if row.timeline is not None else None,
+            row.sort_key or sort_key(row.name_key, row.major, row.minor, row.patch, row.build),
         )
 
     def _stored_doc(self, row: Row) -> str:
@@ -187,97 +211,85 @@ class Tx:
             return row.stored_json()
         return orjson.dumps(keep(row.doc)).decode()
 
-    def _matching(self, type_: str, name_key: str, major, minor, patch, status):
-        q = sa.select(*_COLUMNS).where(
-            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key, *_name_range(name_key)
-        )
-        for col, v in ((resources.c.major, major), (resources.c.minor, minor), (resources.c.patch, patch)):
+    def _matching(self, type_: str, name_key: str, major, minor, patch, status) -> tuple[str, tuple]:
+        sql = f"{_SELECT} WHERE {_SCOPE} AND type = ? AND {_NAME_RANGE}"
+        args = (self.account, self.region, type_) + _name_args(name_key)
+        for col, v in (("major", major), ("minor", minor), ("patch", patch)):
             if v is not None:
-                q = q.where(col == v)
+                sql += f" AND {col} = ?"
+                args += (v,)
         if status is not None:
-            q = q.where(resources.c.status == status)
-        return q.order_by(resources.c.major.desc(), resources.c.minor.desc(), resources.c.patch.desc(),
-                          resources.c.build.desc())
+            sql += " AND status = ?"
+            args += (status,)
+        return sql + " ORDER BY major DESC, minor DESC, patch DESC, build DESC", args
 
     def versions(self, type_: str, name_key: str, major=None, minor=None, patch=None, status=None) -> list[Row]:
         """Rows of one name, newest first; None nodes are wildcards."""
-        return [_row(r) for r in self.conn.execute(self._matching(type_, name_key, major, minor, patch, status))]
+        return self._rows(*self._matching(type_, name_key, major, minor, patch, status))
 
     def latest(self, type_: str, name_key: str, major=None, minor=None, patch=None, status=None) -> Row | None:
-        r = self.conn.execute(self._matching(type_, name_key, major, minor, patch, status).limit(1)).first()
+        sql, args = self._matching(type_, name_key, major, minor, patch, status)
+        r = self._run(sql + " LIMIT 1", args).fetchone()
         return _row(r) if r else None
 
     def page(self, type_: str, after: str | None, limit: int, name: str | None = None,
              name_key: str | None = None, descending: bool = False) -> list[Row]:
         """Keyset page in list order (or backwards): never an OFFSET scan."""
-        q = sa.select(*_COLUMNS).where(self._scope(resources), resources.c.type == type_)
+        sql = f"{_SELECT} WHERE {_SCOPE} AND type = ?"
+        args: tuple = (self.account, self.region, type_)
         if after is not None:
-            q = q.where(resources.c.sort_key < after if descending else resources.c.sort_key > after)
+            sql += " AND sort_key < ?" if descending else " AND sort_key > ?"
+            args += (after,)
         if name is not None:
-            q = q.where(resources.c.name == name)
+            sql += " AND name = ?"
+            args += (name,)
         if name_key is not None:
-            q = q.where(resources.c.name_key == name_key, *_name_range(name_key))
-        q = q.order_by(resources.c.sort_key.desc() if descending else resources.c.sort_key).limit(limit)
-        return [_row(r) for r in self.conn.execute(q)]
+            sql += f" AND {_NAME_RANGE}"
+            args += _name_args(name_key)
+        sql += (" ORDER BY sort_key DESC" if descending else " ORDER BY sort_key") + " LIMIT ?"
+        return self._rows(sql, args + (limit,))
 
     def with_status(self, type_: str, status: str) -> list[Row]:
         """This scope's rows of one type in one status (e.g. the builds in progress)."""
-        q = sa.select(*_COLUMNS).where(self._scope(resources), resources.c.type == type_, resources.c.status == status)
-        return [_row(r) for r in self.conn.execute(q)]
+        return self._rows(f"{_SELECT} WHERE {_SCOPE} AND type = ? AND status = ?",
+                          (self.account, self.region, type_, status))
 
     def exists_type(self, type_: str, name_key: str) -> bool:
-        q = sa.select(resources.c.arn).where(
-            self._scope(resources), resources.c.type == type_, resources.c.name_key == name_key, *_name_range(name_key)
-        ).limit(1)
-        return self.conn.execute(q).first() is not None
+        sql = f"SELECT arn FROM resources WHERE {_SCOPE} AND type = ? AND {_NAME_RANGE} LIMIT 1"
+        return self._run(sql, (self.account, self.region, type_) + _name_args(name_key)).fetchone() is not None
 
     # -- counters --------------------------------------------------------
     def next_number(self, scope: str) -> int:
         """Next value of a monotonic counter (build numbers). Gap-free under concurrency:
         the row is created or locked by an upsert inside this write transaction."""
-        t = counters
-        if self.conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(t).values(account=self.account, region=self.region, scope=scope, value=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.c.account, t.c.region, t.c.scope], set_={"value": t.c.value + 1}
-        ).returning(t.c.value)
-        return self.conn.execute(stmt).scalar_one()
+        return self._run(_NEXT_NUMBER, (self.account, self.region, scope)).fetchone()[0]
 
     # -- references ------------------------------------------------------
     def add_references(self, from_arn: str, to_arns) -> None:
-        rows = [
-            dict(account=self.account, region=self.region, from_arn=from_arn, to_arn=a)
-            for a in sorted(set(to_arns))
-        ]
+        rows = [(self.account, self.region, from_arn, a) for a in sorted(set(to_arns))]
         if rows:
-            self.conn.execute(references.insert(), rows)
+            sql = 'INSERT INTO "references" (account, region, from_arn, to_arn) VALUES (?, ?, ?, ?)'
+            self._driver.cursor().executemany(_sql(self._dialect, sql), rows)
 
     def set_references(self, from_arn: str, to_arns) -> None:
         """What `from_arn` uses is now `to_arns` (an update that changes them)."""
-        self.conn.execute(references.delete().where(self._scope(references), references.c.from_arn == from_arn))
+        self._run(f'DELETE FROM "references" WHERE {_SCOPE} AND from_arn = ?', (self.account, self.region, from_arn))
         self.add_references(from_arn, to_arns)
 
     def referrers(self, to_arn: str) -> list[str]:
-        q = sa.select(references.c.from_arn).where(self._scope(references), references.c.to_arn == to_arn)
-        return [r[0] for r in self.conn.execute(q)]
+        sql = f'SELECT from_arn FROM "references" WHERE {_SCOPE} AND to_arn = ?'
+        return [r[0] for r in self._run(sql, (self.account, self.region, to_arn)).fetchall()]
 
     # -- idempotency -----------------------------------------------------
     def idempotent_get(self, operation: str, token: str) -> tuple[str, dict] | None:
-        t = idempotency
-        q = sa.select(t.c.request_hash, t.c.response).where(self._scope(t), t.c.operation == operation, t.c.token == token)
-        r = self.conn.execute(q).first()
+        sql = f"SELECT request_hash, response FROM idempotency WHERE {_SCOPE} AND operation = ? AND token = ?"
+        r = self._run(sql, (self.account, self.region, operation, token)).fetchone()
         return (r[0], orjson.loads(r[1])) if r else None
 
     def idempotent_put(self, operation: str, token: str, request_hash: str, response: dict, now: float) -> None:
-        self.conn.execute(
-            idempotency.insert().values(
-                account=self.account, region=self.region, operation=operation, token=token,
-                request_hash=request_hash, response=orjson.dumps(response).decode(), created=now,
-            )
-        )
+        self._run("INSERT INTO idempotency (account, region, operation, token, request_hash, response, created) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (self.account, self.region, operation, token, request_hash, orjson.dumps(response).decode(), now))
 
     def across_accounts(self, *conditions) -> list[tuple["Tx", Row]]:
         """Rows matching `conditions` in every account and region (kiln's admin routes
@@ -306,18 +318,15 @@ class Tx:
     def take_fault(self, image_arn: str) -> tuple[str, str, str | None, dict | None] | None:
         """The failure planned for this build: one aimed at it, else the next-build one:
         (state, reason, step or None, component phase or None)."""
-        t = faults
-        for cond in (t.c.image_arn == image_arn, t.c.image_arn.is_(None)):
-            q = sa.select(t.c.id, t.c.state, t.c.reason, t.c.step, t.c.component).where(
-                cond,
-                sa.or_(t.c.account.is_(None), t.c.account == self.account),
-                sa.or_(t.c.region.is_(None), t.c.region == self.region),
-            ).order_by(t.c.id).limit(1)
-            r = self.conn.execute(q).first()
-            if r:
-                self.conn.execute(t.delete().where(t.c.id == r[0]))
-                return r[1], r[2], r[3], orjson.loads(r[4]) if r[4] else None
-        return None
+        # One statement asked of every build: aimed-at-it first, then the oldest.
+        sql = ("SELECT id, state, reason, step, component FROM faults "
+               "WHERE (image_arn = ? OR image_arn IS NULL) AND (account IS NULL OR account = ?) "
+               "AND (region IS NULL OR region = ?) ORDER BY image_arn IS NULL, id LIMIT 1")
+        r = self._run(sql, (image_arn, self.account, self.region)).fetchone()
+        if r is None:
+            return None
+        self._run("DELETE FROM faults WHERE id = ?", (r[0],))
+        return r[1], r[2], r[3], orjson.loads(r[4]) if r[4] else None
 
 
 DOCUMENT_CACHE_BYTES = 64 << 20
@@ -413,21 +422,22 @@ class Store:
         if self.dialect != "sqlite":
             text = self.run(lambda tx: tx.doc_text(arn, type_), account, region, write=False)
             return text.encode() if text is not None else None
-        params = (account, region, arn, type_)
+        params = (account, region, arn)
         cache = self.documents
         if cache is None:  # in memory (or no -shm to watch)
             cursor = getattr(self._local, "cursor", None)
             if cursor is None:
                 cursor = self._local.cursor = self._reader().connection.driver_connection.cursor()
             r = cursor.execute(_SQLITE_DOC, params).fetchone()
-            return r[0] if r is not None else None
-        doc, mark = cache.lookup(params)
+            return r[0] if r is not None and r[1] == type_ else None
+        key = (account, region, arn, type_)
+        doc, mark = cache.lookup(key)
         if doc is not None:
             return doc
         r = self._snapshots.fetchone(_SQLITE_DOC, params, mark)
-        if r is None:
+        if r is None or r[1] != type_:
             return None
-        cache.keep(params, r[0], mark)
+        cache.keep(key, r[0], mark)
         return r[0]
 
     def _reader(self) -> Connection:
@@ -450,12 +460,12 @@ class Store:
                 if write:
                     self._due_cache = None
                 return result
-            except OperationalError as e:
-                if attempt == attempts - 1 or not _retryable(e):
-                    raise
-            except sa.exc.DBAPIError as e:
-                if attempt == attempts - 1 or not _retryable(e):
-                    raise
+            except _DRIVER_ERRORS as e:
+                error = _wrapped(e)
+                if attempt == attempts - 1 or not _retryable(error):
+                    if error is e:
+                        raise
+                    raise error from e
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 
@@ -588,9 +598,39 @@ class Store:
         self.engine.dispose()
 
 
+def _driver_errors() -> tuple:
+    """The drivers' own errors: statements run on the driver's connection, so a lock,
+    serialization or unique-key failure comes unwrapped."""
+    import sqlite3
+
+    errors: tuple = (sqlite3.Error,)
+    try:
+        import psycopg
+    except ImportError:  # PostgreSQL support not installed
+        return errors
+    return errors + (psycopg.Error,)
+
+
+_RAW_ERRORS = _driver_errors()
+_DRIVER_ERRORS = (sa.exc.DBAPIError,) + _RAW_ERRORS
+
+
+def _wrapped(e: Exception) -> Exception:
+    """A driver's error as SQLAlchemy's, as a statement run through SQLAlchemy would
+    raise it: callers (a unique key taken by a concurrent writer, a full disk) see one family."""
+    if isinstance(e, sa.exc.DBAPIError):
+        return e
+    name = type(e).__name__
+    for kind in (sa.exc.IntegrityError, sa.exc.OperationalError):
+        if name == kind.__name__ or any(c.__name__ == kind.__name__ for c in type(e).__mro__):
+            return kind(None, None, e)
+    return sa.exc.DBAPIError(None, None, e)
+
+
 def _retryable(e: Exception) -> bool:
-    text = str(getattr(e, "orig", e)).lower()
-    code = getattr(getattr(e, "orig", None), "sqlstate", None)
+    cause = getattr(e, "orig", e)
+    text = str(cause).lower()
+    code = getattr(cause, "sqlstate", None)
     return "locked" in text or "busy" in text or code in ("40001", "40P01") or "could not serialize" in text or "deadlock" in text
 
 
