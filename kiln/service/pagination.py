@@ -63,17 +63,23 @@ def page(
     after = decode(secret, operation, request.get("nextToken"))
     kept: list = []
     scanned = 0
+    beyond = (lambda key: key < after) if descending else (lambda key: key > after)  # noqa: E731
     while True:
-        batch_size = min(max(limit - len(kept), 1) * 2 + 1, 200)
+        # One row past the page: with no filter, it tells whether another page follows.
+        batch_size = min(limit - len(kept) + 1, 200)
         rows = fetch(after, batch_size)
-        for row in rows:
+        for i, row in enumerate(rows):
             after = row.sort_key if after is None else further(after, row.sort_key)
             scanned += 1
             if keep(row):
                 kept.append(row)
                 after = further(after, key_of(row))
                 if len(kept) == limit:
-                    more = bool(fetch(after, 1))
+                    rest = rows[i + 1:]
+                    if any(beyond(r.sort_key) for r in rest):
+                        more = True  # (a filtered list may find nothing there; AWS's tokens can lead to an empty page too)
+                    else:
+                        more = len(rows) == batch_size and bool(fetch(after, 1))
                     return kept, encode(secret, operation, after) if more else None
         if len(rows) < batch_size:
             return kept, None

@@ -51,17 +51,19 @@ class Row:
     when `doc` is used, so a read that serves the stored text parses nothing."""
 
     __slots__ = ("arn", "type", "name_key", "name", "_doc", "doc_text", "major", "minor", "patch", "build",
-                 "status", "created", "content_hash", "next_due", "timeline", "sort_key")
+                 "status", "created", "content_hash", "next_due", "_timeline", "timeline_text", "sort_key")
 
     def __init__(self, arn: str, type: str, name_key: str, name: str, doc: dict | None = None,  # noqa: A002
                  major: int = 0, minor: int = 0, patch: int = 0, build: int = 0, status: str | None = None,
                  created: float = 0.0, content_hash: str | None = None, next_due: float | None = None,
-                 timeline: dict | None = None, sort_key: str = "", doc_text: str | None = None):
+                 timeline: dict | None = None, sort_key: str = "", doc_text: str | None = None,
+                 timeline_text: str | None = None):
         self.arn, self.type, self.name_key, self.name = arn, type, name_key, name
         self._doc, self.doc_text = doc, doc_text
         self.major, self.minor, self.patch, self.build = major, minor, patch, build
         self.status, self.created, self.content_hash = status, created, content_hash
-        self.next_due, self.timeline, self.sort_key = next_due, timeline, sort_key
+        self.next_due, self.sort_key = next_due, sort_key
+        self._timeline, self.timeline_text = timeline, timeline_text
 
     @property
     def doc(self) -> dict:
@@ -72,6 +74,23 @@ class Row:
     @doc.setter
     def doc(self, value: dict) -> None:
         self._doc = value
+
+    @property
+    def timeline(self) -> dict | None:
+        """The engine's plan (a build's, a pipeline's book...), parsed when first used:
+        a list page reads many rows and looks at the plans of none."""
+        if self._timeline is None and self.timeline_text:
+            self._timeline = orjson.loads(self.timeline_text)
+        return self._timeline
+
+    @timeline.setter
+    def timeline(self, value: dict | None) -> None:
+        self._timeline, self.timeline_text = value, None
+
+    def stored_timeline(self) -> str | None:
+        if self._timeline is None:
+            return self.timeline_text or None
+        return orjson.dumps(self._timeline).decode()
 
     def stored_json(self) -> str:
         """The document as JSON text: as read, unless it was used (and so may have changed)."""
@@ -128,8 +147,7 @@ def _row(r) -> Row:
     return Row(
         arn=r[0], type=r[1], name_key=r[2], name=r[3], doc_text=r[4],
         major=r[5], minor=r[6], patch=r[7], build=r[8], status=r[9], created=r[10],
-        content_hash=r[11], next_due=r[12], timeline=orjson.loads(r[13]) if r[13] else None,
-        sort_key=r[14],
+        content_hash=r[11], next_due=r[12], timeline_text=r[13], sort_key=r[14],
     )
 
 
@@ -199,7 +217,7 @@ class Tx:
         return (
             row.arn, row.type, row.name_key, row.name, self._stored_doc(row),
             row.major, row.minor, row.patch, row.build, row.status, row.created, row.content_hash,
-            row.next_due, orjson.dumps(row.timeline).decode() if row.timeline is not None else None,
+            row.next_due, row.stored_timeline(),
             row.sort_key or sort_key(row.name_key, row.major, row.minor, row.patch, row.build),
         )
 
