@@ -38,7 +38,12 @@ class Clock:
         return self._get()[1]
 
     def now(self) -> float:
-        offset, frozen = self._get()
+        return self.at(self._get())
+
+    @staticmethod
+    def at(state: tuple[float, float | None]) -> float:
+        """The time a clock in `state` (offset, frozen) reads now."""
+        offset, frozen = state
         return frozen if frozen is not None else time.time() + offset
 
     def advance(self, seconds: float) -> None:

@@ -1,8 +1,8 @@
 """The ASGI app: the AWS API at every path, kiln's own controls under /_kiln/.
 
 A plain ASGI callable, no framework: each request is read whole, handed to
-core.handle (synchronously: a request is a few indexed queries, cheaper than a
-thread hop), and written back. GetImage of a build is first offered to
+core.handle (synchronously on SQLite: a request is a few indexed queries, cheaper
+than a thread hop; on a thread on PostgreSQL, see _offloader), and written back. GetImage of a build is first offered to
 kiln/fast_path.py straight from the scope, before any of that is built.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
     with `keys` (access key id -> sigv4.Key), every API request must be signed by one."""
     get_image_fast = kiln.get_image_fast
     fast = keys is None  # the fast path trusts the Credential scope; signed mode checks every request in full
+    offload = _offloader(kiln)
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
@@ -49,7 +50,9 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
             started = perf_counter()
         if fast and scope["method"] == "GET" and not has_body and scope.get("raw_path") == fast_path.RAW_PATH:
             # The hottest call skips the generic request plumbing (kiln/fast_path.py).
-            body = get_image_fast.body(scope["query_string"].decode("latin-1"), authorization, request_id)
+            query = scope["query_string"].decode("latin-1")
+            body = (get_image_fast.body(query, authorization, request_id) if offload is None
+                    else await offload(get_image_fast.body, query, authorization, request_id))
             if body is not None:
                 await send({"type": "http.response.start", "status": 200,
                             "headers": [_JSON, (b"x-amzn-requestid", request_id.encode())]})
@@ -86,10 +89,36 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
                     request_log.write(path.split("?", 1)[0], response.status, refused.code, started, request_id, "-")
             else:
                 request = Request(scope["method"], path, query, headers, body, who)
-                response = kiln.handle_general(request, request_id)  # the fast path has had its chance
+                # (the fast path has had its chance)
+                response = (kiln.handle_general(request, request_id) if offload is None
+                            else await offload(kiln.handle_general, request, request_id))
         await _send(send, response)
 
     return app
+
+
+# Request threads per process on a networked store: enough to keep PostgreSQL busy
+# while others wait on it, few enough for the pool (kiln/store/repository.py's
+# pool_size: a write connection and a kept read connection per thread).
+REQUEST_THREADS = 8
+
+
+def _offloader(kiln: Kiln):
+    """How a request's store work runs. SQLite answers in microseconds from memory, less
+    than a hop to a thread, so its requests run on the event loop. A PostgreSQL request
+    waits on the network for each statement: run on the loop, one request's round trips
+    would stall every other connection of the worker, so it runs on a thread (psycopg
+    releases the GIL while it waits) and the loop goes on reading other requests."""
+    if kiln.store.dialect == "sqlite":
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="kiln-request")
+
+    async def offload(fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    return offload
 
 
 async def _send(send, response: Response, close: bool = False) -> None:

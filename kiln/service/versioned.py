@@ -60,9 +60,13 @@ def managed_table(ctx, kind: str) -> Sorted:
     """The AWS-managed resources of one kind in the caller's region: the catalog, plus
     the versions published since through /_kiln/catalog/publish (rows of the store's
     `aws` account, kiln/service/catalog_releases.py)."""
+    memo = ctx.extra.setdefault("managed_tables", {})  # a CreateImage resolves six AWS-owned ARNs
+    if kind in memo:
+        return memo[kind]
     table = managed(kind, ctx.region)
     published = ctx.tx.of(arns.AWS_OWNER).page(kind, None, 10_000)
-    return Sorted(table.rows + published) if published else table
+    memo[kind] = Sorted(table.rows + published) if published else table
+    return memo[kind]
 
 
 def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row | None:

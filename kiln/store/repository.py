@@ -170,6 +170,7 @@ class Tx:
         self.shape = shape  # Store.shape: the document filter of a row type, or None
         self._driver = conn.connection.driver_connection
         self._dialect = conn.dialect.name
+        self.inserted = 0  # rows added: Store keeps PostgreSQL's statistics fresh by it
 
     def _run(self, text: str, args: tuple = ()):
         return self._driver.execute(_sql(self._dialect, text), args)
@@ -196,12 +197,14 @@ class Tx:
 
     def insert(self, row: Row) -> None:
         self._run(_INSERT, (self.account, self.region) + self._values(row))
+        self.inserted += 1
 
     def insert_many(self, rows: list[Row]) -> None:
         """Several rows in one statement execution (a build's workflow and step ids)."""
         if rows:
             cursor = self._driver.cursor()
             cursor.executemany(_sql(self._dialect, _INSERT), [(self.account, self.region) + self._values(r) for r in rows])
+            self.inserted += len(rows)
 
     def save(self, row: Row) -> None:
         """Write back a row read in this transaction (document, status, engine columns)."""
@@ -353,7 +356,7 @@ DOCUMENT_CACHE_BYTES = 64 << 20
 _EARLIEST_DUE = "SELECT next_due FROM resources WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
 # The deployment's clock (kiln/engine/clock.py): a settings row every process reads.
 CLOCK_KEY = "clock"
-_CLOCK_SQL = "SELECT value FROM settings WHERE key = {p}"
+_CLOCK_SQL = "SELECT value FROM settings WHERE key = ?"
 
 
 def _clock_text(offset: float, frozen: float | None) -> str:
@@ -365,6 +368,61 @@ def _clock_state(text: str | None) -> tuple[float, float | None]:
         return 0.0, None
     value = orjson.loads(text)
     return float(value["offset"]), value["frozen"]
+
+
+class Statistics:
+    """PostgreSQL's planner statistics, kept fresh by kiln itself: autovacuum may be off,
+    and it analyzes a table only a minute or more after 10% of it changed, while a CI
+    job fills a store in seconds. After every ANALYZE_AFTER rows this process added
+    (and a fifth of the table's size, once it is larger), ANALYZE runs on a thread of
+    its own: no request waits for it. Also once at start when the table has rows and was never analyzed."""
+
+    ANALYZE_AFTER = 1000
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._added = 0
+        self._threshold = self.ANALYZE_AFTER
+        self._running = False
+        try:
+            with engine.connect() as conn:
+                never = conn.exec_driver_sql(
+                    "SELECT last_analyze IS NULL AND last_autoanalyze IS NULL AND n_live_tup > 0 "
+                    "FROM pg_stat_user_tables WHERE relname = 'resources'").scalar()
+                conn.rollback()
+        except sa.exc.DBAPIError:  # statistics views unreadable: leave it to autovacuum
+            never = False
+        if never:
+            self._start()
+
+    def added(self, rows: int) -> None:
+        with self._lock:
+            self._added += rows
+            if self._added < self._threshold or self._running:
+                return
+        self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            self._running, self._added = True, 0
+        threading.Thread(target=self._analyze, name="kiln-analyze", daemon=True).start()
+
+    def _analyze(self) -> None:
+        try:
+            with self._engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql('ANALYZE resources, "references", idempotency')
+                rows = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'resources'").scalar()
+            with self._lock:
+                self._threshold = max(self.ANALYZE_AFTER, int((rows or 0) / 5))
+        except Exception as e:  # noqa: BLE001 - statistics are an optimisation; a failure only logs
+            import logging
+
+            logging.getLogger("kiln").warning("ANALYZE of the PostgreSQL store failed: %s", e)
+        finally:
+            with self._lock:
+                self._running = False
 
 
 class Store:
@@ -388,6 +446,7 @@ class Store:
         self._snapshots: SnapshotReader | None = None
         self._wal_header = None
         self.documents = self._document_cache(document_cache_bytes)
+        self._statistics = Statistics(self.engine) if self.dialect == "postgresql" else None
 
     def _document_cache(self, max_bytes: int) -> DocumentCache | None:
         """SQLite in a file (WAL) only: the cache (kiln/store/document_cache.py) and
@@ -416,19 +475,33 @@ class Store:
 
     @contextmanager
     def transaction(self, account: str, region: str, write: bool = True) -> Iterator[Tx]:
-        if not write and self.dialect == "sqlite":
+        if not write:
+            # A read runs on this thread's read connection: SQLite in autocommit mode,
+            # PostgreSQL in AUTOCOMMIT (each statement sees the newest committed state,
+            # as READ COMMITTED would), so no pool checkout and no rollback round trip.
             conn = self._reader()
             try:
                 yield Tx(conn, account, region, self.shape)
+            except _DRIVER_ERRORS as e:
+                if not _broken(conn):
+                    raise
+                self._drop_reader()
+                raise _lost(e) from e
             finally:
-                conn.rollback()
+                if self.dialect == "sqlite":
+                    conn.rollback()
             return
         with self.engine.connect() as conn:
             _start(conn, write)
             try:
                 yield Tx(conn, account, region, self.shape)
-            except BaseException:
-                conn.rollback()
+            except BaseException as e:
+                if not _broken(conn):
+                    conn.rollback()
+                    raise
+                conn.invalidate()  # the server went away: the pool must not hand it out again
+                if isinstance(e, _DRIVER_ERRORS):
+                    raise _lost(e) from e
                 raise
             conn.commit()
 
@@ -458,12 +531,39 @@ class Store:
         cache.keep(key, r[0], mark)
         return r[0]
 
+    def read_doc_with_time(self, account: str, region: str, arn: str, type_: str):
+        """PostgreSQL's GetImage read in one round trip: (the document as bytes or None,
+        the clock's state, the earliest due time), which on SQLite would be three
+        reads from memory. The fast path needs all three; each is a round trip alone."""
+        sql = ("SELECT s.value, (SELECT next_due FROM resources WHERE next_due IS NOT NULL "
+               "ORDER BY next_due LIMIT 1), r.doc, r.type FROM settings s "
+               "LEFT JOIN resources r ON r.account = ? AND r.region = ? AND r.arn = ? WHERE s.key = ?")
+        row = self._read_one(sql, (account, region, arn, CLOCK_KEY))
+        if row is None:  # no clock row: only a store being reset; the general path answers
+            return None, (0.0, None), 0.0
+        self._due_cache = (row[1], time.monotonic())
+        doc = row[2].encode() if row[2] is not None and row[3] == type_ else None
+        return doc, _clock_state(row[0]), row[1]
+
     def _reader(self) -> Connection:
-        """This thread's SQLite read connection (kept checked out: no pool round trip per read)."""
+        """This thread's read connection (kept checked out: no pool round trip per read)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = self.engine.connect()
+            conn = self.engine.connect()
+            if self.dialect != "sqlite":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._local.conn = conn
         return conn
+
+    def _drop_reader(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        self._local.cursor = None
+        if conn is not None:
+            try:
+                conn.invalidate()
+            except Exception:  # already gone: nothing to release
+                pass
 
     def run(self, fn, account: str, region: str, write: bool = True, attempts: int = 50):
         """Run fn(tx) in one transaction, retrying only lock contention and
@@ -477,6 +577,8 @@ class Store:
                     result = fn(tx)
                 if write:
                     self._due_cache = None
+                    if tx.inserted and self._statistics is not None:
+                        self._statistics.added(tx.inserted)
                 return result
             except _DRIVER_ERRORS as e:
                 error = _wrapped(e)
@@ -502,13 +604,8 @@ class Store:
 
     def earliest_due(self) -> float | None:
         """When the earliest piece of due work is due (None: nothing is), asked now."""
-        if self.dialect == "sqlite":
-            row = self._reader().connection.driver_connection.execute(_EARLIEST_DUE).fetchone()
-            earliest = row[0] if row else None
-        else:
-            with self.engine.connect() as conn:
-                earliest = conn.exec_driver_sql(_EARLIEST_DUE).scalar()
-                conn.rollback()
+        row = self._read_one(_EARLIEST_DUE, ())
+        earliest = row[0] if row else None
         self._due_cache = (earliest, time.monotonic())
         return earliest
 
@@ -562,14 +659,20 @@ class Store:
         return self._read_clock()
 
     def _read_clock(self) -> tuple[float, float | None]:
-        if self.dialect == "sqlite":
-            sql = _CLOCK_SQL.format(p="?")
-            row = self._reader().connection.driver_connection.execute(sql, (CLOCK_KEY,)).fetchone()
-        else:
-            with self.engine.connect() as conn:
-                row = conn.exec_driver_sql(_CLOCK_SQL.format(p="%s"), (CLOCK_KEY,)).fetchone()
-                conn.rollback()
+        row = self._read_one(_CLOCK_SQL, (CLOCK_KEY,))
         return _clock_state(row[0] if row else None)
+
+    def _read_one(self, text: str, args: tuple):
+        """The first row of one statement, on this thread's read connection (reconnected
+        once if the server dropped it)."""
+        for attempt in (1, 2):
+            conn = self._reader()
+            try:
+                return conn.connection.driver_connection.execute(_sql(self.dialect, text), args).fetchone()
+            except _RAW_ERRORS:
+                if attempt == 2 or not _broken(conn):
+                    raise
+                self._drop_reader()
 
     def change_clock(self, change) -> tuple[float, float | None]:
         """Set the clock to change(offset, frozen) -> (offset, frozen), in one write
@@ -649,7 +752,23 @@ def _retryable(e: Exception) -> bool:
     cause = getattr(e, "orig", e)
     text = str(cause).lower()
     code = getattr(cause, "sqlstate", None)
+    if isinstance(e, sa.exc.DBAPIError) and e.connection_invalidated:
+        return True  # the connection was lost (a restarted server): a new one is taken
     return "locked" in text or "busy" in text or code in ("40001", "40P01") or "could not serialize" in text or "deadlock" in text
+
+
+def _lost(e: Exception) -> sa.exc.DBAPIError:
+    """A failure on a connection the server dropped: retryable on a new one."""
+    return sa.exc.OperationalError(None, None, getattr(e, "orig", e), connection_invalidated=True)
+
+
+def _broken(conn: Connection) -> bool:
+    """Has the database server gone away from this connection (psycopg knows; SQLite's never do)?"""
+    try:
+        driver = conn.connection.driver_connection
+    except Exception:  # invalidated already
+        return True
+    return bool(getattr(driver, "broken", False) or (getattr(driver, "closed", False) is True))
 
 
 def _start(conn: Connection, write: bool) -> None:
@@ -659,11 +778,11 @@ def _start(conn: Connection, write: bool) -> None:
         # A read runs without BEGIN: each SELECT sees one committed state (WAL).
         if write:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-    elif write:
-        # Replicas share PostgreSQL: a write that read a row another replica changed
-        # meanwhile fails with a serialization error and runs again (Store.run),
-        # instead of silently overwriting that change.
-        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    # PostgreSQL: the engine's connections run REPEATABLE READ (see _engine), set on the
+    # driver and sent with the transaction's own BEGIN: no statement, no round trip.
+    # The transaction still has to be SQLAlchemy's, for conn.commit() to commit it.
+    elif not conn.in_transaction():
+        conn.begin()
 
 
 def _engine(url: str) -> Engine:
@@ -693,7 +812,15 @@ def _engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return sa.create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
+    # No pre-ping: it cost a round trip per checkout (2.5x the GetImage query). A connection
+    # the server dropped fails its first statement; Store.run then runs the work again
+    # on a new one (_broken, _retryable). Room for the read connection each request
+    # thread keeps (kiln/http/app.py's pool) besides the write connections.
+    # Replicas share PostgreSQL: a write that read a row another replica changed
+    # meanwhile fails with a serialization error and runs again (Store.run), instead
+    # of silently overwriting that change. Reads run on AUTOCOMMIT connections.
+    return sa.create_engine(url, pool_pre_ping=False, pool_size=20, max_overflow=50,
+                            isolation_level="REPEATABLE READ")
 
 
 def _switch_to_wal(cur, attempts: int = 300) -> None:

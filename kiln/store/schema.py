@@ -38,10 +38,12 @@ resources = sa.Table(
     sa.Column("next_due", sa.Float(precision=53)),           # engine: when the next transition is due
     sa.Column("timeline", sa.Text),                           # engine: the build plan, as JSON
 )
-sa.Index("ix_resources_list", resources.c.account, resources.c.region, resources.c.type, resources.c.sort_key)
+# Led by `type` (revision 0005): every query using them names it, and a lookup by ARN,
+# which does not, then fits only the primary key, whatever the planner knows.
+sa.Index("ix_resources_list", resources.c.type, resources.c.account, resources.c.region, resources.c.sort_key)
 sa.Index(
     "ix_resources_version",
-    resources.c.account, resources.c.region, resources.c.type, resources.c.name_key,
+    resources.c.type, resources.c.account, resources.c.region, resources.c.name_key,
     resources.c.major, resources.c.minor, resources.c.patch, resources.c.build,
 )
 sa.Index("ix_resources_due", resources.c.next_due)

@@ -38,7 +38,7 @@ BASELINE = "0001"
 # The newest revision in migrations/versions/ (a test keeps them equal). A store
 # already there is opened with one plain SELECT: Alembic is imported (0.15 s)
 # only when there is something to do.
-HEAD = "0004"
+HEAD = "0005"
 MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 # pg_advisory_xact_lock key: "kiln" in ASCII. Held until the opening transaction ends.
 _ADVISORY_LOCK = 0x6B696C6E
@@ -83,6 +83,9 @@ def open_schema(engine: Engine, location: str = MIGRATIONS, defaults: dict | Non
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
+            # READ COMMITTED (the store's own transactions run REPEATABLE READ): after
+            # waiting for the lock, see what the process that held it created.
+            conn.execution_options(isolation_level="READ COMMITTED")
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%d)" % _ADVISORY_LOCK)
         try:
             before = _upgrade(conn, location, engine)
