@@ -40,12 +40,18 @@ def same_answer(core, q: str, auth: str = authorization()) -> bytes:
     return fast
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(params=["memory", "file", "postgres"])
 def manual(request, tmp_path):
     """A kiln with manual build timing, in memory or in a SQLite file (where the
-    fast path reads through the document cache)."""
-    url = f"sqlite:///{tmp_path}/kiln.db" if request.param == "file" else "sqlite://"
+    fast path reads through the document cache), or on PostgreSQL (where it reads
+    the document, the clock and the earliest due time in one statement)."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path}/kiln.db" if request.param == "file" else "sqlite://"
     with kiln.mock_imagebuilder(build_timing="manual", database_url=url) as core:
+        if request.param == "postgres":
+            core.store.reset()
         assert (core.store.documents is not None) == (request.param == "file")
         backend = Backend("inprocess", kiln=core)
         yield core, backend.client()
@@ -112,8 +118,11 @@ def test_declines_what_only_the_general_path_can_answer(manual):
     assert general(core, query(f"{BASE}/01.0.0/1"), authorization()).status == 200
 
 
-def test_a_due_transition_is_applied_by_the_general_path_first():
-    with kiln.mock_imagebuilder(build_timing="5") as core:
+@pytest.mark.parametrize("store", ["memory", "postgres"])
+def test_a_due_transition_is_applied_by_the_general_path_first(store, request):
+    url = request.getfixturevalue("postgres_url") if store == "postgres" else "sqlite://"
+    with kiln.mock_imagebuilder(build_timing="5", database_url=url) as core:
+        core.store.reset()
         ib = Backend("inprocess", kiln=core).client()
         arn = image(ib)
         # Within the first state nothing is due: the fast path serves PENDING.
@@ -160,12 +169,12 @@ def test_a_store_error_on_the_fast_path_leaves_the_answer_to_the_general_path(ma
     def broken(*_a):
         raise RuntimeError("disk on fire")
 
-    read_doc = core.store.read_doc
-    core.store.read_doc = broken
+    reader = "read_doc" if core.store.dialect == "sqlite" else "read_doc_with_time"
+    core.store.__dict__[reader] = broken
     try:
         assert core.get_image_fast.body(query(arn), authorization(), "r") is None
         out = core.handle(Request("GET", "/GetImage", query(arn), {"authorization": authorization()}))
     finally:
-        core.store.read_doc = read_doc
+        del core.store.__dict__[reader]
     assert out.status == 200
     assert orjson.loads(out.body)["image"]["arn"] == arn
