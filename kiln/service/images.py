@@ -332,7 +332,7 @@ def delete_image(ctx, request):
     sharing.refuse_delete(ctx, row)
     ctx.tx.delete(arn)
     workflow_runs.forget(ctx, row)
-    if not ctx.tx.versions(TYPE, row.name_key, row.major, row.minor, row.patch):
+    if ctx.tx.latest(TYPE, row.name_key, row.major, row.minor, row.patch) is None:  # the last build of its version
         ctx.tx.delete(arn.rsplit("/", 1)[0])
     return {"imageBuildVersionArn": arn}
 

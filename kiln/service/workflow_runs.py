@@ -408,7 +408,5 @@ def _page(ctx, operation_name: str, request: dict, docs: list[dict]) -> tuple[li
 
 def forget(ctx, row: Row) -> None:
     """DeleteImage: the build's execution ids go with it."""
-    for run in _runs(row):
-        for key in [run["id"]] + [s["id"] for s in run["steps"]]:
-            ctx.tx.delete(key)
+    ctx.tx.delete_many([key for run in _runs(row) for key in [run["id"]] + [s["id"] for s in run["steps"]]])
 

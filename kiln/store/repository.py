@@ -215,6 +215,14 @@ class Tx:
         self._run(f"DELETE FROM resources WHERE {_SCOPE} AND arn = ?", (self.account, self.region, arn))
         self._run(f'DELETE FROM "references" WHERE {_SCOPE} AND from_arn = ?', (self.account, self.region, arn))
 
+    def delete_many(self, arns: list[str]) -> None:
+        """Several rows (and what they referenced) in one statement execution each."""
+        if arns:
+            args = [(self.account, self.region, arn) for arn in arns]
+            cursor = self._driver.cursor()
+            cursor.executemany(_sql(self._dialect, f"DELETE FROM resources WHERE {_SCOPE} AND arn = ?"), args)
+            cursor.executemany(_sql(self._dialect, f'DELETE FROM "references" WHERE {_SCOPE} AND from_arn = ?'), args)
+
     def _values(self, row: Row) -> tuple:
         """The row's columns in _COLUMNS order, as stored."""
         return (
@@ -270,6 +278,12 @@ class Tx:
         sql += (" ORDER BY sort_key DESC" if descending else " ORDER BY sort_key") + " LIMIT ?"
         return self._rows(sql, args + (limit,))
 
+    def rows_of_scope(self, limit: int) -> list[Row]:
+        """Every row of this account and region (of any type), up to `limit`, in list order
+        within each type: for a small scope read whole (the AWS-managed releases)."""
+        return self._rows(f"{_SELECT} WHERE {_SCOPE} ORDER BY type, sort_key LIMIT ?",
+                          (self.account, self.region, limit))
+
     def with_status(self, type_: str, status: str) -> list[Row]:
         """This scope's rows of one type in one status (e.g. the builds in progress)."""
         return self._rows(f"{_SELECT} WHERE {_SCOPE} AND type = ? AND status = ?",
@@ -312,29 +326,28 @@ class Tx:
                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
                   (self.account, self.region, operation, token, request_hash, orjson.dumps(response).decode(), now))
 
-    def across_accounts(self, *conditions) -> list[tuple["Tx", Row]]:
-        """Rows matching `conditions` in every account and region (kiln's admin routes
-        act across accounts), each with a Tx scoped to its own."""
-        q = sa.select(resources.c.account, resources.c.region, *_COLUMNS).where(*conditions)
-        return [(Tx(self.conn, r[0], r[1], self.shape), _row(r[2:])) for r in self.conn.execute(q).all()]
-
     def everywhere(self, type_: str, arn: str | None = None, statuses=None) -> list[tuple["Tx", Row]]:
         """Rows of one type in every account and region (one ARN's, and only in
-        `statuses`, when given), each with a Tx scoped to its own account and region."""
-        where = [resources.c.type == type_]
+        `statuses`, when given), each with a Tx scoped to its own account and region
+        (kiln's admin routes act across accounts)."""
+        sql = f"SELECT account, region, {', '.join(_COLUMN_NAMES)} FROM resources WHERE type = ?"
+        args: tuple = (type_,)
         if arn is not None:
-            where.append(resources.c.arn == arn)
+            sql += " AND arn = ?"
+            args += (arn,)
         if statuses is not None:
-            where.append(resources.c.status.in_(tuple(statuses)))
-        return self.across_accounts(*where)
+            statuses = tuple(statuses)
+            sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
+            args += statuses
+        return [(Tx(self.conn, r[0], r[1], self.shape), _row(r[2:])) for r in self._run(sql, args).fetchall()]
 
     # -- faults (admin) --------------------------------------------------
     def plan_fault(self, state: str, reason: str, account: str | None, region: str | None, step: str | None = None,
                    component: dict | None = None) -> None:
         """A failure for the next build created (in that account and region, when given)."""
-        self.conn.execute(faults.insert().values(account=account, region=region, image_arn=None, state=state,
-                                                 reason=reason, step=step,
-                                                 component=orjson.dumps(component).decode() if component else None))
+        self._run("INSERT INTO faults (account, region, image_arn, state, reason, step, component) "
+                  "VALUES (?, ?, NULL, ?, ?, ?, ?)",
+                  (account, region, state, reason, step, orjson.dumps(component).decode() if component else None))
 
     def take_fault(self, image_arn: str) -> tuple[str, str, str | None, dict | None] | None:
         """The failure planned for this build: one aimed at it, else the next-build one:
@@ -620,14 +633,13 @@ class Store:
         locked (FOR UPDATE); a row another replica is applying is skipped (SKIP
         LOCKED), and one it changed after this transaction began fails the
         transaction (REPEATABLE READ), which then runs again."""
-        q = (sa.select(resources.c.account, resources.c.region, *_COLUMNS)
-             .where(resources.c.next_due.is_not(None), resources.c.next_due <= until)
-             .order_by(resources.c.next_due).limit(1))
+        sql = (f"SELECT account, region, {', '.join(_COLUMN_NAMES)} FROM resources "
+               "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due LIMIT 1")
         if self.dialect == "postgresql":
-            q = q.with_for_update(skip_locked=True)
+            sql += " FOR UPDATE SKIP LOCKED"
 
         def run(tx: Tx) -> bool:
-            r = tx.conn.execute(q).first()
+            r = tx._run(sql, (until,)).fetchone()
             if r is None:
                 return False
             scoped, row = Tx(tx.conn, r[0], r[1], self.shape), _row(r[2:])
@@ -679,13 +691,12 @@ class Store:
         transaction (two processes changing it at once both count)."""
 
         def run(tx: Tx):
-            where = settings.c.key == CLOCK_KEY
-            r = tx.conn.execute(sa.select(settings.c.value).where(where)).first()
+            r = tx._run(_CLOCK_SQL, (CLOCK_KEY,)).fetchone()
             state = change(*_clock_state(r[0] if r else None))
             if r is None:
-                tx.conn.execute(settings.insert().values(key=CLOCK_KEY, value=_clock_text(*state)))
+                tx._run("INSERT INTO settings (key, value) VALUES (?, ?)", (CLOCK_KEY, _clock_text(*state)))
             else:
-                tx.conn.execute(settings.update().where(where).values(value=_clock_text(*state)))
+                tx._run("UPDATE settings SET value = ? WHERE key = ?", (_clock_text(*state), CLOCK_KEY))
             return state
 
         try:
