@@ -174,16 +174,37 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
     One entry per build ("build"), per version ("version": its newest build) or per
     name ("name": its newest version)."""
     if owner in (None, "Self"):
-        fetch = lambda after, n: ctx.tx.page(kind, after, n, name_key=name_key, descending=newest_first)  # noqa: E731
-        newest = lambda row, *version: ctx.tx.latest(kind, row.name_key, *version)  # noqa: E731
+        fetched: list[tuple[list[Row], bool]] = []  # each batch the page read, and whether it was the last
+
+        def fetch(after, n):
+            batch = ctx.tx.page(kind, after, n, name_key=name_key, descending=newest_first)
+            fetched.append((batch, len(batch) < n))
+            return batch
+
+        def newest_of(rows: list[Row]) -> list[Row]:
+            ranges = [(_version_start(r) if group == "version" else r.name_key + " ",
+                       version_end(r.name_key, *r.version) if group == "version" else name_end(r.name_key))
+                      for r in rows]
+            # The page read its rows in key order: a group whose rows it read to the end (a
+            # later key, or the end of the data, came after them) has its newest row in hand.
+            # Usually every group (one build per version): no further statement.
+            known = {} if newest_first else _last_rows_read(fetched, ranges)
+            missing = [rng for rng in ranges if rng not in known]
+            if missing:  # one statement for the rest, not one per entry
+                for row in ctx.tx.last_in_ranges(kind, missing):
+                    known[next(rng for rng in missing if rng[0] <= row.sort_key < rng[1])] = row
+            return [known[rng] for rng in ranges if rng in known]
     elif owner in ("Amazon", "Shared") or owner in catalog.MARKETPLACE_OWNERS:
         table = (managed_table(ctx, kind) if owner == "Amazon" else sharing.table(ctx, kind) if owner == "Shared"
                  else marketplace(owner, kind, ctx.region))
         fetch = lambda after, n: table.fetch(after, n, descending=newest_first)  # noqa: E731
 
-        def newest(row, *version):
-            return max((r for r in table.rows if r.name_key == row.name_key and (not version or r.version == version)),
-                       key=_newness)
+        def newest_of(rows: list[Row]) -> list[Row]:
+            by_name: dict[str, list[Row]] = {}
+            for r in table.rows:
+                by_name.setdefault(r.name_key, []).append(r)
+            return [max((r for r in by_name[row.name_key] if group == "name" or r.version == row.version),
+                        key=_newness) for row in rows]
     else:
         return [], None
     seen: set = set()
@@ -215,11 +236,28 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
 
     rows, token = pagination.page(ctx.secret, operation, request, fetch, take, key_of, descending=newest_first)
     # A group's first row is its oldest; its entry is its newest build (version) or version (name).
-    if group == "version":
-        rows = [newest(row, *row.version) for row in rows]
-    elif group == "name":
-        rows = [newest(row) for row in rows]
+    if group in ("version", "name") and rows:
+        rows = newest_of(rows)
     return rows, token
+
+
+def _last_rows_read(fetched: list[tuple[list[Row], bool]], ranges: list[tuple[str, str]]) -> dict:
+    """The last row read in each key range, where one batch read the range to its end: a
+    batch reads a contiguous run of keys, so a range whose rows are followed in the same
+    batch by a key past it (or by the end of the data: a short batch) was read whole.
+    (Between batches the page skips the rest of a listed group: no conclusion across them.)"""
+    known = {}
+    for batch, last in fetched:
+        for low, high in ranges:
+            inside = [r for r in batch if low <= r.sort_key < high]
+            if inside and (last or batch[-1].sort_key >= high):
+                known[(low, high)] = inside[-1]
+    return known
+
+
+def _version_start(row: Row) -> str:
+    """The sort key before every build of the row's version."""
+    return sort_key(row.name_key, row.major, row.minor, row.patch, 0)
 
 
 def version_doc(row: Row) -> dict:

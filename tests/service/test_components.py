@@ -449,3 +449,25 @@ def test_delete_component_managed_is_not_found(ib):
     with raises("ResourceNotFoundException", _not_found(arn)):
         ib.delete_component(componentBuildVersionArn=arn)
     assert _get(ib, arn)["arn"] == arn
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3, 4, 7, 25])
+def test_list_components_names_each_versions_newest_build_at_every_page_size(backend, page_size):
+    """A version's entry is its newest build, however the pages cut the builds: the list
+    reads builds in key order and knows a version's newest one only when it read past it
+    (kiln/service/versioned.py); otherwise it asks the store."""
+    ib = backend.client()
+    for version in ("1.0.0", "1.0.1", "1.2.0"):
+        for build in range(3):
+            _create(ib, name="multi", version=version, description=f"build {build + 1}")
+    _create(ib, name="single", version="1.0.0", description="build 1")
+    seen, token = [], None
+    while True:
+        kwargs = {"maxResults": page_size, **({"nextToken": token} if token else {})}
+        out = ib.list_components(**kwargs)
+        seen += [(c["name"], c["version"], c["description"]) for c in out["componentVersionList"]]
+        token = out.get("nextToken")
+        if not token:
+            break
+    assert [(n, v) for n, v, _ in seen] == [("multi", "1.0.0"), ("multi", "1.0.1"), ("multi", "1.2.0"), ("single", "1.0.0")]
+    assert [d for _, _, d in seen] == ["build 3", "build 3", "build 3", "build 1"]  # each version's newest build
