@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 
+from kiln import api_faults
 from kiln.engine import timeline
 from kiln.engine.timeline import IN_PROGRESS, LIFECYCLE
 from kiln.protocol.spec import operations
@@ -23,8 +24,10 @@ def health(kiln) -> dict:
 
 
 def reset(kiln) -> dict:
-    """Empty the store and put the clock back to the real time (Store.reset does both)."""
+    """Empty the store and put the clock back to the real time (Store.reset does both); the
+    failure rules go back to those the kiln started with (kiln serve --faults, the mock's faults=)."""
     kiln.store.reset()
+    api_faults.reset(kiln)
     return {"reset": True}
 
 
@@ -246,3 +249,46 @@ def seed_inventory(kiln, image_arn: str, packages: list | None = None, findings:
         raise AdminError(e.message) from None
     except image_scans.SeedError as e:
         raise AdminError(str(e)) from None
+
+
+def list_faults(kiln) -> dict:
+    """The failure rules in force in this process (kiln/api_faults.py), in the order they are tried."""
+    return {"rules": api_faults.listed(kiln)}
+
+
+def add_faults(kiln, args: dict) -> dict:
+    """Add failure rules: `args` is one rule's fields, or {"rules": [rule, ...]}. Answers them with
+    their ids. AdminError names the first field kiln cannot use."""
+    try:
+        if "rules" in args:
+            if len(args) > 1:
+                others = ", ".join(k for k in args if k != "rules")
+                raise AdminError(f"Give one rule's fields or rules (a list of rules), not both: {others} "
+                                 "would go inside a rule.")
+            if not args["rules"]:
+                raise AdminError("rules must hold at least one rule.")
+            rules = api_faults.parse_rules(args["rules"])
+        else:
+            if not args:
+                raise AdminError("Give a rule (its fields: " + ", ".join(api_faults.FIELDS) + ") or rules.")
+            rules = [api_faults.parse_rule(args)]
+    except api_faults.RuleError as e:
+        raise AdminError(str(e)) from None
+    return {"added": api_faults.add(kiln, rules)}
+
+
+def clear_faults(kiln, rule_id: str | None = None) -> dict:
+    """Remove one failure rule (by the id it was answered with) or every one."""
+    try:
+        return {"cleared": api_faults.clear(kiln, rule_id)}
+    except KeyError:
+        raise AdminError(f"No fault rule has the id {rule_id!r}; GET /_kiln/faults lists them.") from None
+
+
+def faults(kiln, path: str, args: dict) -> dict:
+    """/_kiln/faults (list), /_kiln/faults/add, /_kiln/faults/clear."""
+    if path == "/_kiln/faults/add":
+        return add_faults(kiln, args)
+    if path == "/_kiln/faults/clear":
+        return clear_faults(kiln, args.get("id"))
+    return list_faults(kiln)

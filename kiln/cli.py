@@ -1,6 +1,7 @@
 """The `kiln` command: serve, reset, operations."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -57,8 +58,11 @@ def main():
 @click.option("--request-timeout", type=click.FloatRange(min=0, max=3600, min_open=True, max_open=True),
               help="Seconds a started request may take to arrive (headers, then body) before kiln "
                    "drops it [KILN_REQUEST_TIMEOUT, default 10].")
+@click.option("--faults", "faults_file", type=click.Path(dir_okay=False),
+              help="JSON or YAML file of failure rules in force from the start: errors, throttles and latency "
+                   "on request (docs/faults.md) [KILN_FAULTS].")
 def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level, admin_token,
-          auth, credentials, request_timeout):
+          auth, credentials, request_timeout, faults_file):
     """Serve the Image Builder API."""
     config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
@@ -75,14 +79,30 @@ def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, 
         config.admin_token = secrets.token_urlsafe(24)
     if config.in_memory and config.workers > 1:
         raise click.UsageError("--in-memory keeps state inside one process; it cannot be shared by --workers.")
+    faults_file = faults_file or os.environ.get("KILN_FAULTS") or None
+    rules = _fault_rules(faults_file) if faults_file else None
     from kiln import request_log
     from kiln.http.server import StartupError, serve as run
 
     request_log.configure(config.log_level)
     try:
-        run(config, on_started=lambda: click.echo(banner(config), err=True))
+        run(config, on_started=lambda: click.echo(banner(config, rules), err=True))
     except StartupError as e:
         raise CannotStart(str(e)) from None
+
+
+def _fault_rules(path: str) -> list:
+    """The rules of the --faults file, checked now; each process that serves (this one, or
+    each --workers process) loads them from the file, named to it by KILN_FAULTS."""
+    from kiln import api_faults
+
+    try:
+        rules = api_faults.load_file(path)
+    except api_faults.RuleError as e:
+        raise CannotStart(f"cannot use the failure rules: {str(e).rstrip('.')}; "
+                          "fix the file given with --faults (KILN_FAULTS).") from None
+    os.environ["KILN_FAULTS"] = os.path.abspath(path)
+    return rules
 
 
 class CannotStart(click.ClickException):
@@ -91,7 +111,7 @@ class CannotStart(click.ClickException):
     exit_code = 2
 
 
-def banner(config: Config) -> str:
+def banner(config: Config, fault_rules: list | None = None) -> str:
     from kiln.http.server import where
 
     timing = {"immediate": "builds finish at once", "manual": "builds wait for POST /_kiln/builds/advance"}.get(
@@ -100,8 +120,10 @@ def banner(config: Config) -> str:
     token = (f"; admin token (POST /_kiln/ routes: Authorization: Bearer <token>): {config.admin_token}"
              if config.admin_token else "")
     signed = "; requests must be signed (SigV4)" if config.auth == "sigv4" else ""
+    faults = (f"; failure rules: {len(fault_rules)} from {os.environ.get('KILN_FAULTS')}"
+              if fault_rules is not None else "")
     return (f"kiln {__version__} serving Image Builder on http://{config.host}:{config.port}{workers}; "
-            f"state: {where(config)}; build timing: {timing}{signed}{token}")
+            f"state: {where(config)}; build timing: {timing}{signed}{faults}{token}")
 
 
 @main.command()

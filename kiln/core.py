@@ -16,7 +16,7 @@ from time import perf_counter
 import orjson
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from kiln import errors, fast_path, request_log
+from kiln import api_faults, errors, fast_path, request_log
 from kiln.engine import timeline  # noqa: F401  (registers the image builds' due work)
 from kiln.engine.clock import Clock
 from kiln.engine.due import DueEngine
@@ -51,6 +51,8 @@ class Response:
 class Kiln:
     """One emulator instance: a store, its clock, the due-work engine and the build timing."""
 
+    active_faults = api_faults.AT_START  # failures on demand (kiln/api_faults.py): None while no rule is set
+
     def __init__(self, store: Store, seconds_per_state: float | None = 1.0, default_account: str = "123456789012"):
         self.store = store
         store.shape = stored_shape
@@ -64,6 +66,8 @@ class Kiln:
 
     def handle(self, request: Request) -> Response:
         request_id = new_request_id()
+        if self.active_faults is not None and (refused := api_faults.refusal(self, request, request_id)) is not None:
+            return refused
         if request.path == fast_path.PATH and request.method == "GET":
             started = perf_counter()
             body = self.get_image_fast.body(request.query, request.headers.get("authorization"), request_id)

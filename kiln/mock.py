@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from botocore.awsrequest import AWSResponse
 from botocore.endpoint import Endpoint
 
+from kiln import api_faults
 from kiln.config import parse_build_timing
 from kiln.core import Kiln, Request
 from kiln.store import Store
@@ -88,12 +89,18 @@ _FAKE_ENV = {"AWS_ACCESS_KEY_ID": "123456789012", "AWS_SECRET_ACCESS_KEY": "kiln
 
 class mock_imagebuilder:
     """Context manager and decorator. Each activation starts from an empty,
-    in-memory kiln. `build_timing`: "immediate" (default), "manual" or seconds."""
+    in-memory kiln. `build_timing`: "immediate" (default), "manual" or seconds.
+    `faults`: failure rules in force from the start (kiln/api_faults.py; docs/faults.md),
+    e.g. [{"operation": "GetImage", "error": "ServiceUnavailableException", "count": 2}];
+    `faults()` below adds and clears them while the mock runs."""
 
-    def __init__(self, func=None, *, build_timing: str = "immediate", database_url: str = "sqlite://"):
+    def __init__(self, func=None, *, build_timing: str = "immediate", database_url: str = "sqlite://",
+                 faults: list[dict] | None = None):
         self.func = func
         self.build_timing = parse_build_timing(build_timing)
         self.database_url = database_url
+        self.faults = list(faults or ())
+        api_faults.parse_rules(self.faults, "faults")  # a rule kiln cannot use is refused here, naming the field
         self.kiln: Kiln | None = None
         self._env: dict = {}
         if func is not None:
@@ -101,14 +108,16 @@ class mock_imagebuilder:
 
     def __call__(self, *args, **kwargs):
         if self.func is None:  # used as @mock_imagebuilder(...) with arguments
-            return mock_imagebuilder(args[0], build_timing=self.build_timing, database_url=self.database_url)
-        with mock_imagebuilder(build_timing=self.build_timing, database_url=self.database_url):
+            return mock_imagebuilder(args[0], build_timing=self.build_timing, database_url=self.database_url,
+                                     faults=self.faults)
+        with mock_imagebuilder(build_timing=self.build_timing, database_url=self.database_url, faults=self.faults):
             return self.func(*args, **kwargs)
 
     def start(self) -> Kiln:
         timing = {"immediate": 0.0, "manual": None}.get(self.build_timing)
         seconds = timing if self.build_timing in ("immediate", "manual") else float(self.build_timing)
         self.kiln = Kiln(Store(self.database_url), seconds)
+        api_faults.install(self.kiln, api_faults.parse_rules(self.faults, "faults"))  # not KILN_FAULTS: kiln serve's
         # boto3 refuses to send without credentials and a region; give it harmless ones.
         self._env = {k: os.environ.get(k) for k in _FAKE_ENV}
         for k, v in _FAKE_ENV.items():
@@ -136,3 +145,15 @@ class mock_imagebuilder:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def faults(kiln: Kiln | None = None) -> api_faults.Faults:
+    """The failure rules of an in-process kiln (default: the newest active mock):
+    ``kiln.mock.faults().add(operation="GetImage", error="ServiceUnavailableException", count=2)``,
+    ``.list()``, ``.clear()``. See docs/faults.md."""
+    if kiln is None:
+        with _lock:
+            if not _active:
+                raise RuntimeError("No mock_imagebuilder() is active: start one, or pass the kiln it gave.")
+            kiln = _active[-1]
+    return api_faults.Faults(kiln)

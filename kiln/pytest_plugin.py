@@ -10,6 +10,10 @@ Loaded automatically once kiln is installed (the `pytest11` entry point):
                          the server when the test uses ``kiln_url`` (and not ``kiln_server``),
                          otherwise the in-process kiln.
 
+Failure rules (the service's throttles, outages and slowness on request, docs/faults.md): per test
+with ``@pytest.mark.kiln(faults=[{"operation": "GetImage", "error": "ServiceUnavailableException",
+"count": 2}])`` (in-process, and on the ``kiln_url`` server for the test), or ``kiln_control.add_faults``.
+
 Build timing (how fast images move PENDING -> ... -> AVAILABLE) is "immediate" unless set:
 per test with ``@pytest.mark.kiln(build_timing="manual")`` (in-process only), or for the
 server with the ini option / flag ``kiln_build_timing`` (``--kiln-build-timing``).
@@ -41,7 +45,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "kiln(build_timing='immediate'): settings for this test's in-process kiln (kiln_server)"
+        "markers", "kiln(build_timing='immediate', faults=[...]): settings for this test's in-process kiln "
+                   "(kiln_server); faults (failure rules) also apply to the kiln_url server for the test"
     )
 
 
@@ -157,7 +162,12 @@ class KilnControl:
     * ``seed_inventory(arn, packages=None, findings=None)``: the packages and scan findings an
       image (or an AWS-managed parent image) has, listed by ListImagePackages and
       ListImageScanFindings for it and for the images built from it.
-    * ``reset()``: delete every resource and put the clock back to the real time.
+    * ``add_faults(*rules, **rule)``: failure rules (docs/faults.md), e.g.
+      ``add_faults(operation="GetImage", error="ServiceUnavailableException", count=2)``; returns
+      them with their ids. ``faults()`` lists the rules in force, ``clear_faults(id=None)`` removes one
+      or all.
+    * ``reset()``: delete every resource and put the clock back to the real time (failure rules go
+      back to those the kiln started with).
     """
 
     def __init__(self, kiln=None, url: str | None = None, token: str | None = None):
@@ -260,6 +270,33 @@ class KilnControl:
             body["findings"] = findings
         return self._post("/_kiln/images/inventory", body)
 
+    def add_faults(self, *rules: dict, **rule) -> list[dict]:
+        """Add failure rules: dicts, or one rule's fields as keywords (operation, account, region,
+        error, message, probability, count, rate, burst, latency, seed). Returns them as kiln lists
+        them, each with its `id`. A rule kiln cannot use raises with kiln's message naming the field."""
+        docs = list(rules) + ([rule] if rule else [])
+        if self.kiln is not None:
+            from kiln import admin
+
+            return admin.add_faults(self.kiln, {"rules": docs})["added"]
+        return self._post("/_kiln/faults/add", {"rules": docs})["added"]
+
+    def faults(self) -> list[dict]:
+        """The failure rules in force, in the order they are tried, with `fired` (and `remaining`)."""
+        if self.kiln is not None:
+            from kiln import admin
+
+            return admin.list_faults(self.kiln)["rules"]
+        return admin_request(self.url, "GET", "/_kiln/faults", token=self.token)["rules"]
+
+    def clear_faults(self, rule_id: str | None = None) -> int:
+        """Remove the failure rule with that id, or every one; returns how many went."""
+        if self.kiln is not None:
+            from kiln import admin
+
+            return admin.clear_faults(self.kiln, rule_id)["cleared"]
+        return self._post("/_kiln/faults/clear", {"id": rule_id} if rule_id else {})["cleared"]
+
     def reset(self) -> None:
         """Delete every resource and put kiln's clock back to the real time."""
         if self.kiln is not None:
@@ -281,8 +318,13 @@ def kiln_server(request):
 
     marker = request.node.get_closest_marker("kiln")
     timing = (marker.kwargs.get("build_timing") if marker else None) or "immediate"
-    with mock_imagebuilder(build_timing=str(timing)) as kiln:
+    with mock_imagebuilder(build_timing=str(timing), faults=_marked_faults(request)) as kiln:
         yield kiln
+
+
+def _marked_faults(request) -> list[dict]:
+    marker = request.node.get_closest_marker("kiln")
+    return list((marker.kwargs.get("faults") if marker else None) or ())
 
 
 @pytest.fixture
@@ -305,11 +347,16 @@ def _kiln_process(pytestconfig):
 
 
 @pytest.fixture
-def kiln_url(_kiln_process) -> str:
+def kiln_url(_kiln_process, request) -> str:
     """URL of a running `kiln serve` (shared by the session; emptied, and its clock put
-    back, before this test)."""
-    _kiln_process.reset()
-    return _kiln_process.url
+    back, before this test), with the test's ``@pytest.mark.kiln(faults=[...])`` in force."""
+    _kiln_process.reset()  # also clears the failure rules a test before added
+    faults = _marked_faults(request)
+    if faults:
+        admin_request(_kiln_process.url, "POST", "/_kiln/faults/add", {"rules": faults})
+    yield _kiln_process.url
+    if faults:
+        admin_request(_kiln_process.url, "POST", "/_kiln/faults/clear", {})
 
 
 @pytest.fixture

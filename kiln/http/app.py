@@ -14,7 +14,7 @@ from time import perf_counter
 
 import orjson
 
-from kiln import admin, errors, fast_path, request_log
+from kiln import admin, api_faults, errors, fast_path, request_log
 from kiln.http import admin_guard, sigv4
 from kiln.core import Kiln, Request, Response, error_response, new_request_id
 from kiln.identity import identify
@@ -48,7 +48,8 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
         logged = request_log.enabled()  # once per request; nothing more is paid when the log is off
         if logged:
             started = perf_counter()
-        if fast and scope["method"] == "GET" and not has_body and scope.get("raw_path") == fast_path.RAW_PATH:
+        if (fast and scope["method"] == "GET" and not has_body and scope.get("raw_path") == fast_path.RAW_PATH
+                and kiln.active_faults is None):  # with failure rules set, GetImage goes the general way
             # The hottest call skips the generic request plumbing (kiln/fast_path.py).
             query = scope["query_string"].decode("latin-1")
             body = (get_image_fast.body(query, authorization, request_id) if offload is None
@@ -89,9 +90,12 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
                     request_log.write(path.split("?", 1)[0], response.status, refused.code, started, request_id, "-")
             else:
                 request = Request(scope["method"], path, query, headers, body, who)
+                # Failures on demand (kiln/api_faults.py): a rule's latency is awaited here, off the loop's back.
+                refused = None if kiln.active_faults is None else await api_faults.refusal_async(kiln, request, request_id)
                 # (the fast path has had its chance)
-                response = (kiln.handle_general(request, request_id) if offload is None
-                            else await offload(kiln.handle_general, request, request_id))
+                response = refused if refused is not None else (
+                    kiln.handle_general(request, request_id) if offload is None
+                    else await offload(kiln.handle_general, request, request_id))
         await _send(send, response)
 
     return app
@@ -220,6 +224,11 @@ _ROUTES: dict[str, tuple[str, dict[str, str]]] = {
                                     "account": _STRING, "region": _STRING, "step": _STRING, "component": _STRING,
                                     "phase": _STRING, "componentStep": _STRING}),
     "/_kiln/images/inventory": ("POST", {"imageArn": _STRING, "packages": _LIST, "findings": _LIST}),
+    "/_kiln/faults": ("GET", {}),
+    "/_kiln/faults/add": ("POST", {"rules": _LIST, "operation": _STRING, "account": _STRING, "region": _STRING,
+                                   "error": _STRING, "message": _STRING, "probability": _NUMBER, "count": _NUMBER,
+                                   "rate": _NUMBER, "burst": _NUMBER, "latency": _NUMBER, "seed": _NUMBER}),
+    "/_kiln/faults/clear": ("POST", {"id": _STRING}),
 }
 _IS = {
     _NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
@@ -297,6 +306,8 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes, headers=(), admin_to
             if "lifecyclePolicyArn" not in args:
                 raise admin.AdminError("lifecyclePolicyArn is required: the ARN of the lifecycle policy to run now.")
             return _json(200, admin.run_lifecycle_policy(kiln, args["lifecyclePolicyArn"]))
+        if path.startswith("/_kiln/faults"):
+            return _json(200, admin.faults(kiln, path, args))
         if path == "/_kiln/builds/advance":
             return _json(200, admin.advance_builds(kiln, args.get("imageBuildVersionArn"), args.get("toEnd", False)))
         return _json(200, admin.plan_failure(  # /_kiln/builds/fail
