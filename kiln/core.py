@@ -53,7 +53,8 @@ class Kiln:
 
     active_faults = api_faults.AT_START  # failures on demand (kiln/api_faults.py): None while no rule is set
 
-    def __init__(self, store: Store, seconds_per_state: float | None = 1.0, default_account: str = "123456789012"):
+    def __init__(self, store: Store, seconds_per_state: float | None = 1.0, default_account: str = "123456789012",
+                 integrations=None):
         self.store = store
         store.shape = stored_shape
         self.clock = Clock(store)
@@ -63,6 +64,12 @@ class Kiln:
         self.engine = DueEngine(store, self.due_context)
         self.get_image_fast = fast_path.GetImageFastPath(self)
         operations()  # load the model now, not on the first request
+        # EC2, S3, SNS, EventBridge, webhooks (kiln/integrations): the KILN_*_ENDPOINT_URL and
+        # KILN_WEBHOOKS settings unless given; with none configured, nothing is attached.
+        from kiln.integrations import Integrations
+
+        self.integrations = integrations if integrations is not None else Integrations.from_env()
+        self.integrations.attach(self)
 
     def handle(self, request: Request) -> Response:
         request_id = new_request_id()

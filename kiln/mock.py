@@ -30,6 +30,7 @@ from botocore.endpoint import Endpoint
 from kiln import api_faults
 from kiln.config import parse_build_timing
 from kiln.core import Kiln, Request
+from kiln.integrations import Integrations, moto_support
 from kiln.store import Store
 
 _PREFIX = "imagebuilder"  # the model's endpointPrefix, which each client's Endpoint carries
@@ -71,6 +72,7 @@ def _intercept() -> None:
         _next_send = Endpoint._send
         Endpoint._send = _send
         _installed = True
+    moto_support.let_imagebuilder_through(lambda: bool(_active))  # moto's mock_aws would answer 404 first
 
 
 def _release() -> None:
@@ -116,7 +118,9 @@ class mock_imagebuilder:
     def start(self) -> Kiln:
         timing = {"immediate": 0.0, "manual": None}.get(self.build_timing)
         seconds = timing if self.build_timing in ("immediate", "manual") else float(self.build_timing)
-        self.kiln = Kiln(Store(self.database_url), seconds)
+        # With moto's mock_aws active (or KILN_*_ENDPOINT_URL set), AMIs, S3 documents and
+        # notifications go there, delivered right after each commit (kiln/integrations).
+        self.kiln = Kiln(Store(self.database_url), seconds, integrations=Integrations.in_process())
         api_faults.install(self.kiln, api_faults.parse_rules(self.faults, "faults"))  # not KILN_FAULTS: kiln serve's
         # boto3 refuses to send without credentials and a region; give it harmless ones.
         self._env = {k: os.environ.get(k) for k in _FAKE_ENV}

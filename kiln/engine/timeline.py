@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from kiln.engine import workflow_steps
 from kiln.engine.due import DueEngine, when_due
+from kiln.integrations import notes
 from kiln.store import Row, Store
 
 IN_PROGRESS = ("PENDING", "CREATING", "BUILDING", "TESTING", "DISTRIBUTING", "INTEGRATING")
@@ -77,6 +78,7 @@ def apply(row: Row, now: float) -> bool:
     tl = row.timeline
     if tl is None or row.status in TERMINAL:
         return False
+    waiting = tl.get("wait")
     changed = False
     steps = tl["steps"]
     while tl["at"] + 1 < len(steps):
@@ -101,7 +103,7 @@ def apply(row: Row, now: float) -> bool:
             workflow_steps.leave(tl, tl["at"], due)
         tl["at"] += 1
         state = steps[tl["at"]][0]
-        _set_state(row, {"status": state})
+        _set_state(row, {"status": state}, due)
         if "runs" in tl:
             workflow_steps.enter(tl, tl["at"], due)
         if state == "AVAILABLE":
@@ -110,6 +112,7 @@ def apply(row: Row, now: float) -> bool:
     if changed or row.next_due != next_due(tl):
         row.next_due = next_due(tl) if row.status not in TERMINAL else None
         changed = True
+    _note_wait(row, waiting)
     return changed
 
 
@@ -118,7 +121,7 @@ def _fail(row: Row, tl: dict, at: float, reason: str, wait: dict | None, step: s
     """A step fails at `at` (the waiting one when `wait` is given). Returns whether the
     build failed; if the step's onFailure lets it go on, the state's timing goes on."""
     if "runs" not in tl:
-        _set_state(row, {"status": "FAILED", "reason": reason})
+        _set_state(row, {"status": "FAILED", "reason": reason}, at)
         row.next_due = None
         return True
     if wait is not None:
@@ -132,7 +135,7 @@ def _fail(row: Row, tl: dict, at: float, reason: str, wait: dict | None, step: s
     if context is None:
         return False
     workflow_steps.abandon_after(tl, tl["at"])
-    _set_state(row, {"status": "FAILED", "reason": reason, "failureContext": context})
+    _set_state(row, {"status": "FAILED", "reason": reason, "failureContext": context}, at)
     row.next_due = None
     return True
 
@@ -141,6 +144,7 @@ def step_action(row: Row, now: float, action: str, reason: str | None = None) ->
     """SendWorkflowStepAction on the build's waiting step: RESUME completes it, STOP
     fails it (its onFailure decides whether the build fails)."""
     tl = row.timeline
+    waiting = tl.get("wait")
     if action == "RESUME":
         workflow_steps.resume(tl, now)
     elif not _fail(row, tl, now, reason or "The step was stopped.", tl["wait"]):
@@ -148,6 +152,7 @@ def step_action(row: Row, now: float, action: str, reason: str | None = None) ->
     if row.status in IN_PROGRESS:
         apply(row, now)
         row.next_due = next_due(tl)
+    _note_wait(row, waiting)
 
 
 def retry(row: Row, now: float, runs: dict[str, list]) -> None:
@@ -166,12 +171,15 @@ def retry(row: Row, now: float, runs: dict[str, list]) -> None:
     tl["fail"] = None
     tl["at"] = stage - 1
     tl["steps"][stage][1] = now
-    _set_state(row, {"status": tl["steps"][stage - 1][0]})
+    # The state before the one it runs again; apply() moves it on at once (its document
+    # state stays FAILED/CANCELLED until then, so the integrations hear that change).
+    row.status = tl["steps"][stage - 1][0]
     apply(row, now)
     row.next_due = next_due(tl) if row.status in IN_PROGRESS else None
 
 
-def _set_state(row: Row, state: dict) -> None:
+def _set_state(row: Row, state: dict, at: float | None = None) -> None:
+    notes.state_changed(row, row.doc.get("state"), state, at)  # for the integrations (nothing when none is on)
     row.status = state["status"]
     row.doc["state"] = state
     if "scanState" not in row.doc:
@@ -190,8 +198,15 @@ def cancel(row: Row, reason: str, now: float | None = None) -> None:
     if tl is not None and "runs" in tl and now is not None:
         workflow_steps.cancel(tl, tl["at"], now)
         workflow_steps.abandon_after(tl, tl["at"])
-    _set_state(row, {"status": "CANCELLED", "reason": reason})
+    _set_state(row, {"status": "CANCELLED", "reason": reason}, now)
     row.next_due = None
+
+
+def _note_wait(row: Row, before: dict | None) -> None:
+    """A WaitForAction step that started waiting since `before` (for the integrations' event)."""
+    wait = row.timeline.get("wait") if row.timeline else None
+    if wait and wait != before:
+        notes.step_waiting(row, wait, None)
 
 
 def make_due(row: Row, now: float) -> None:

@@ -6,6 +6,7 @@ import re
 from kiln.errors import (
     InvalidParameterCombinationException, InvalidParameterValueException, InvalidVersionNumberException, invalid_value,
 )
+from kiln.integrations import ec2
 from kiln.protocol.stored import fragment
 from kiln.service import arns, components, operation, pagination, sharing, versioned
 from kiln.service.resource import already_exists, check_dry_run, iso, not_found, parse_arn, references
@@ -137,6 +138,9 @@ def create_image_recipe(ctx, request):
     version = text if "x" not in text else ".".join(map(str, nodes))
     arn = arns.make(ctx, TYPE, key, version)
     parent = resolve_parent(ctx, request["parentImage"])
+    found = ec2.parent_platform(request["parentImage"])  # an AMI or ssm: parent looked up, when EC2/SSM are there
+    if found is not None:
+        parent = Parent(found, parent.os_version)
     used = check_components(ctx, request.get("components") or [], parent.platform)
     check_dry_run(request)
     # No `type`: the model says it "isn't currently returned in responses".

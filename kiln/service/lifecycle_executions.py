@@ -15,6 +15,7 @@ import hashlib
 
 from kiln.engine.due import when_due
 from kiln.errors import InvalidParameterCombinationException, InvalidRequestException, ResourceInUseException, invalid_value
+from kiln.integrations import notes
 from kiln.service import arns, operation, pagination, versioned
 from kiln.service.resource import not_found, parse_arn
 from kiln.store import Row
@@ -85,6 +86,9 @@ def _act(ctx, execution: str, image: Row, item: dict, include: dict, exclusions:
         results.append({"accountId": ctx.account, "resourceId": container["imageUris"][0], "state": {"status": "SUCCESS"},
                         "action": {"name": action, "reason": reason}, "region": container["region"],
                         "imageUris": container["imageUris"], "startTime": ctx.now, "endTime": ctx.now})
+    if action == "DELETE" and include.get("amis"):  # deleted from EC2 too, when kiln registered them there
+        notes.amis_deleted(image, [ami for ami in (image.doc.get("outputResources") or {}).get("amis") or ()
+                                   if not _excluded(ami, image, exclusions)], bool(include.get("snapshots")), ctx.now)
     keep = action == "DELETE" and skipped  # a skipped AMI keeps the image record it belongs to
     if keep:
         own = {"status": "SKIPPED", "reason": "Retained: one or more of its AMIs were excluded."}
@@ -112,6 +116,7 @@ def _excluded(ami: dict, image: Row, rules: dict) -> bool:
 
 def set_state(image: Row, state: str, now: float) -> None:
     """An image's new lifecycle state (AVAILABLE again clears its deprecation time)."""
+    notes.state_changed(image, image.doc.get("state"), {"status": state}, now)  # for the integrations
     image.status = state
     image.doc["state"] = {"status": state}
     if state == "DEPRECATED":
