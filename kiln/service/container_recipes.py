@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from kiln.errors import InvalidParameterCombinationException, InvalidParameterValueException, invalid_value
+from kiln.integrations import s3
 from kiln.service import arns, operation, pagination, sharing, versioned
 from kiln.service.image_recipes import _AMI_ID, check_components, choose_version, resolve_parent
 from kiln.service.resource import already_exists, check_dry_run, iso, parse_arn, references
@@ -39,9 +40,8 @@ def read_template(request: dict) -> str:
     if uri is not None:
         if not _S3_URI.match(uri):
             raise InvalidParameterValueException("Invalid S3 URI")
-        # kiln runs offline: there is no S3 to read the template from (as components' `uri`).
-        raise invalid_value("dockerfileTemplateUri", f"kiln cannot read '{uri}': S3 is not reachable offline. "
-                                                     "Pass the template inline in 'dockerfileTemplateData'.")
+        # Read once, now, as components' `uri` (kiln/integrations/s3.py).
+        return s3.read(uri, "dockerfileTemplateUri", "dockerfileTemplateData", "template")
     return data
 
 
