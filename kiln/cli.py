@@ -19,6 +19,19 @@ def _config() -> Config:
         raise click.UsageError(f"Invalid KILN_* environment setting: {e}") from None
 
 
+def _url(ctx, param, value):
+    if value is None:
+        return None
+    from kiln.integrations import check_url
+
+    try:
+        if isinstance(value, tuple):
+            return tuple(check_url(v, f"--{param.name}") for v in value) or None
+        return check_url(value, f"--{param.name.replace('_', '-')}")
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 def _timing(ctx, param, value):
     if value is None:
         return None
@@ -61,8 +74,24 @@ def main():
 @click.option("--faults", "faults_file", type=click.Path(dir_okay=False),
               help="JSON or YAML file of failure rules in force from the start: errors, throttles and latency "
                    "on request (docs/faults.md) [KILN_FAULTS].")
+@click.option("--ec2-endpoint-url", callback=_url,
+              help="EC2 (e.g. a moto_server) where the AMIs builds make are registered and parent AMIs are "
+                   "looked up [KILN_EC2_ENDPOINT_URL].")
+@click.option("--s3-endpoint-url", callback=_url,
+              help="S3 (moto_server, MinIO, ...) that s3:// component, workflow and Dockerfile documents are read "
+                   "from [KILN_S3_ENDPOINT_URL].")
+@click.option("--sns-endpoint-url", callback=_url,
+              help="SNS that infrastructure configurations' snsTopicArn messages go to [KILN_SNS_ENDPOINT_URL].")
+@click.option("--events-endpoint-url", callback=_url,
+              help="EventBridge that Image Builder's events go to (PutEvents) [KILN_EVENTS_ENDPOINT_URL].")
+@click.option("--ssm-endpoint-url", callback=_url,
+              help="SSM where ssm: parent images are looked up [KILN_SSM_ENDPOINT_URL].")
+@click.option("--webhook", "webhooks", multiple=True, callback=_url,
+              help="URL each EventBridge event is POSTed to as JSON, retried with backoff; repeatable "
+                   "[KILN_WEBHOOKS, space-separated].")
 def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level, admin_token,
-          auth, credentials, request_timeout, faults_file):
+          auth, credentials, request_timeout, faults_file, ec2_endpoint_url, s3_endpoint_url, sns_endpoint_url,
+          events_endpoint_url, ssm_endpoint_url, webhooks):
     """Serve the Image Builder API."""
     config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
@@ -72,6 +101,14 @@ def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, 
                         ("request_timeout", request_timeout)):
         if value is not None:
             setattr(config, name, value)
+    for name, value in (("ec2_endpoint_url", ec2_endpoint_url), ("s3_endpoint_url", s3_endpoint_url),
+                        ("sns_endpoint_url", sns_endpoint_url), ("events_endpoint_url", events_endpoint_url),
+                        ("ssm_endpoint_url", ssm_endpoint_url), ("webhooks", webhooks)):
+        if value is not None:
+            setattr(config, name, value)
+    from os import environ
+
+    environ.update(config.integration_env())  # where the server's kiln (each worker's too) reads them
     if config.admin_token is None and not is_loopback(config.host):
         # Others can reach this server: its reset, clock and build controls need a token.
         import secrets
@@ -120,6 +157,11 @@ def banner(config: Config, fault_rules: list | None = None) -> str:
     token = (f"; admin token (POST /_kiln/ routes: Authorization: Bearer <token>): {config.admin_token}"
              if config.admin_token else "")
     signed = "; requests must be signed (SigV4)" if config.auth == "sigv4" else ""
+    peers = [f"{service} {url}" for service, url in (
+        ("EC2", config.ec2_endpoint_url), ("S3", config.s3_endpoint_url), ("SNS", config.sns_endpoint_url),
+        ("EventBridge", config.events_endpoint_url), ("SSM", config.ssm_endpoint_url)) if url]
+    peers += [f"webhook {url}" for url in config.webhooks]
+    signed += f"; integrations: {', '.join(peers)}" if peers else ""
     faults = (f"; failure rules: {len(fault_rules)} from {os.environ.get('KILN_FAULTS')}"
               if fault_rules is not None else "")
     return (f"kiln {__version__} serving Image Builder on http://{config.host}:{config.port}{workers}; "

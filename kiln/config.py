@@ -29,6 +29,21 @@ class Config:
     auth: str = "none"                   # "sigv4": every API request's signature is checked (kiln/http/sigv4.py)
     credentials: str | None = None       # the JSON credentials file --auth sigv4 checks against
     request_timeout: float = 10.0        # seconds a started request may take to arrive (kiln/http/timeouts.py)
+    # Other AWS services kiln works with (kiln/integrations, docs/integrations.md); None: not used.
+    ec2_endpoint_url: str | None = None
+    s3_endpoint_url: str | None = None
+    sns_endpoint_url: str | None = None
+    events_endpoint_url: str | None = None
+    ssm_endpoint_url: str | None = None
+    webhooks: tuple[str, ...] = ()       # URLs the EventBridge events are POSTed to
+
+    def integration_env(self) -> dict[str, str]:
+        """The KILN_* variables kiln/integrations reads (set for the server's processes)."""
+        from kiln.integrations import ENDPOINT_VARIABLES, WEBHOOKS_VARIABLE
+
+        env = {var: getattr(self, f"{service}_endpoint_url") or "" for service, var in ENDPOINT_VARIABLES.items()}
+        env[WEBHOOKS_VARIABLE] = " ".join(self.webhooks)
+        return env
 
     def to_env(self) -> dict[str, str]:
         env = {"KILN_HOST": self.host, "KILN_PORT": str(self.port), "KILN_BUILD_TIMING": self.build_timing,
@@ -44,6 +59,7 @@ class Config:
         env["KILN_REQUEST_TIMEOUT"] = str(self.request_timeout)
         if self.credentials:
             env["KILN_CREDENTIALS"] = self.credentials
+        env.update({k: v for k, v in self.integration_env().items() if v})
         return env
 
     def store_url(self) -> str:
@@ -83,7 +99,23 @@ def config_from_env() -> Config:
         auth=parse_auth(env.get("KILN_AUTH", "none")),
         credentials=env.get("KILN_CREDENTIALS") or None,
         request_timeout=parse_request_timeout(env.get("KILN_REQUEST_TIMEOUT", "10")),
+        **integration_settings(env),
     )
+
+
+def integration_settings(env) -> dict:
+    """The integrations' endpoints and webhooks from KILN_*_ENDPOINT_URL and KILN_WEBHOOKS
+    (ValueError naming a variable that is not an http(s) URL)."""
+    from kiln.integrations import ENDPOINT_VARIABLES, WEBHOOKS_VARIABLE, check_url, split_webhooks
+
+    settings: dict = {}
+    for service, var in ENDPOINT_VARIABLES.items():
+        if env.get(var):
+            settings[f"{service}_endpoint_url"] = check_url(env[var], var)
+    webhooks = split_webhooks(env.get(WEBHOOKS_VARIABLE))
+    if webhooks:
+        settings["webhooks"] = tuple(check_url(u, WEBHOOKS_VARIABLE) for u in webhooks)
+    return settings
 
 
 def parse_request_timeout(value) -> float:
