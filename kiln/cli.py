@@ -26,8 +26,8 @@ def _url(ctx, param, value):
 
     try:
         if isinstance(value, tuple):
-            return tuple(check_url(v, f"--{param.name}") for v in value) or None
-        return check_url(value, f"--{param.name.replace('_', '-')}")
+            return tuple(check_url(v, param.opts[0]) for v in value) or None
+        return check_url(value, param.opts[0])
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
 
