@@ -98,8 +98,8 @@ def main():
             tx = Tx(conn, c.ACCOUNT, c.REGION)
 
             def sa_select(a):  # what Tx.get builds on every call at 220c035
-                return sa.select(*_COLUMNS).where(tx._scope(resources), resources.c.arn == a).where(
-                    resources.c.type == "image")
+                return sa.select(*_COLUMNS).where(resources.c.account == tx.account, resources.c.region == tx.region,
+                                                  resources.c.arn == a).where(resources.c.type == "image")
 
             stage("Tx.get (query + row decode)", lambda a: tx.get(a, "image"), arns, R)
             raw = conn.exec_driver_sql(
