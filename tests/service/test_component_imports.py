@@ -169,7 +169,8 @@ def test_both_data_and_uri(ib):
 def test_uri_cannot_be_read_offline(ib):
     with raises("InvalidParameterValueException",
                 "The value supplied for parameter 'uri' is not valid. kiln cannot read 's3://bucket/script.sh': "
-                "S3 is not reachable offline. Pass the document inline in 'data'."):
+                "no S3 is configured. Start kiln with --s3-endpoint-url URL (KILN_S3_ENDPOINT_URL; a moto_server "
+                "or MinIO), or use it in-process under moto's mock_aws; or pass the document inline in 'data'."):
         ib.import_component(name="my-app", semanticVersion="1.0.0", type="BUILD", format="SHELL", platform="Linux",
                             uri="s3://bucket/script.sh")
     assert ib.list_components()["componentVersionList"] == []

@@ -184,7 +184,8 @@ def test_create_component_both_data_and_uri(ib):
 def test_create_component_uri_cannot_be_read_offline(ib):
     with raises("InvalidParameterValueException",
                 "The value supplied for parameter 'uri' is not valid. kiln cannot read 's3://bucket/c.yaml': "
-                "S3 is not reachable offline. Pass the document inline in 'data'."):
+                "no S3 is configured. Start kiln with --s3-endpoint-url URL (KILN_S3_ENDPOINT_URL; a moto_server "
+                "or MinIO), or use it in-process under moto's mock_aws; or pass the document inline in 'data'."):
         ib.create_component(name="hello", semanticVersion="1.0.0", platform="Linux", uri="s3://bucket/c.yaml")
 
 

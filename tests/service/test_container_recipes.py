@@ -149,8 +149,9 @@ def test_create_container_recipe_template_uri_is_refused_offline(ib):
                                    dockerfileTemplateUri="s3://my-bucket/templates/Dockerfile", targetRepository=REPO)
     assert error(e) == ("InvalidParameterValueException",
                         "The value supplied for parameter 'dockerfileTemplateUri' is not valid. kiln cannot read "
-                        "'s3://my-bucket/templates/Dockerfile': S3 is not reachable offline. "
-                        "Pass the template inline in 'dockerfileTemplateData'.", 400)
+                        "'s3://my-bucket/templates/Dockerfile': no S3 is configured. Start kiln with "
+                        "--s3-endpoint-url URL (KILN_S3_ENDPOINT_URL; a moto_server or MinIO), or use it in-process "
+                        "under moto's mock_aws; or pass the template inline in 'dockerfileTemplateData'.", 400)
     with pytest.raises(ClientError) as e:
         ib.create_container_recipe(containerType="DOCKER", name="demo", semanticVersion="1.0.0", parentImage="amazonlinux:latest",
                                    dockerfileTemplateUri="https://example.com/Dockerfile", targetRepository=REPO)
