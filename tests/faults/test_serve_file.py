@@ -74,7 +74,7 @@ def test_the_rules_of_the_file_are_in_force_from_the_start(rules_file):
 
 def test_rules_from_kiln_faults_in_json(tmp_path):
     path = tmp_path / "rules.json"
-    path.write_text(json.dumps([{"operation": "ListImages", "rate": 0.1, "burst": 1}]))
+    path.write_text(json.dumps([{"operation": "ListImages", "rate": 0.001, "burst": 1}]))  # one call per 1000 s
     server = KilnServer("--in-memory", env={"KILN_FAULTS": str(path)}).start()
     try:
         ib = client(server.url)
