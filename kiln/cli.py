@@ -89,9 +89,12 @@ def main():
 @click.option("--webhook", "webhooks", multiple=True, callback=_url,
               help="URL each EventBridge event is POSTed to as JSON, retried with backoff; repeatable "
                    "[KILN_WEBHOOKS, space-separated].")
+@click.option("--seed", "seed_file", type=click.Path(dir_okay=False),
+              help="A file written by kiln export, imported at start if the store is empty (docs/portable.md) "
+                   "[KILN_SEED].")
 def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level, admin_token,
           auth, credentials, request_timeout, faults_file, ec2_endpoint_url, s3_endpoint_url, sns_endpoint_url,
-          events_endpoint_url, ssm_endpoint_url, webhooks):
+          events_endpoint_url, ssm_endpoint_url, webhooks, seed_file):
     """Serve the Image Builder API."""
     config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
@@ -118,6 +121,7 @@ def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, 
         raise click.UsageError("--in-memory keeps state inside one process; it cannot be shared by --workers.")
     faults_file = faults_file or os.environ.get("KILN_FAULTS") or None
     rules = _fault_rules(faults_file) if faults_file else None
+    _seed_file(seed_file or os.environ.get("KILN_SEED") or None)
     from kiln import request_log
     from kiln.http.server import StartupError, serve as run
 
@@ -140,6 +144,20 @@ def _fault_rules(path: str) -> list:
                           "fix the file given with --faults (KILN_FAULTS).") from None
     os.environ["KILN_FAULTS"] = os.path.abspath(path)
     return rules
+
+
+def _seed_file(path: str | None) -> None:
+    """The --seed file, checked whole now; each process that serves imports it from there (named
+    by KILN_SEED) if the store is empty when it starts (kiln/http/app.py)."""
+    if not path:
+        return
+    from kiln import portable
+
+    try:
+        portable.load(path)
+    except portable.PortableError as e:
+        raise CannotStart(f"cannot seed the store: {e}; fix the file given with --seed (KILN_SEED).") from None
+    os.environ["KILN_SEED"] = os.path.abspath(path)
 
 
 class CannotStart(click.ClickException):
@@ -186,6 +204,94 @@ def reset(data_dir, database_url):
     store.reset()
     store.close()
     click.echo("kiln state deleted")
+
+
+def _store_for(data_dir, database_url, must_exist: bool):
+    """The store --data-dir / --database-url (or KILN_*) name, as `kiln reset` opens it."""
+    from kiln.http.server import StartupError, open_store, where
+
+    config = _config()
+    config.data_dir = data_dir or config.data_dir
+    config.database_url = database_url or config.database_url
+    config.in_memory = False
+    if must_exist and not config.database_url:
+        path = os.path.join(config.data_dir or default_data_dir(), "kiln.db")
+        if not os.path.exists(path):
+            raise CannotStart(f"there is no kiln store at {path}: name the one to export with --data-dir "
+                              "(KILN_DATA_DIR) or --database-url (KILN_DATABASE_URL).")
+    try:
+        return open_store(config), where(config)
+    except StartupError as e:
+        raise CannotStart(str(e)) from None
+
+
+def _accounts_and_regions(accounts, regions):
+    from kiln.identity import REGION
+
+    for account in accounts:
+        if not (account == "aws" or (len(account) == 12 and account.isdigit())):
+            raise click.BadParameter(f"{account!r} is not an account: 12 digits, or aws (AWS-managed releases).",
+                                     param_hint="'--account'")
+    for region in regions:
+        if REGION.fullmatch(region) is None:
+            raise click.BadParameter(f"{region!r} is not a Region (e.g. us-east-1).", param_hint="'--region'")
+    return (sorted(set(accounts)) or None), (sorted(set(regions)) or None)
+
+
+@main.command("export")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="The SQLite store to export [KILN_DATA_DIR].")
+@click.option("--database-url", help="The database to export, e.g. postgresql://user@host/db [KILN_DATABASE_URL].")
+@click.option("--account", "accounts", multiple=True,
+              help="Only this account's state (repeatable); aws: the AWS-managed releases published with "
+                   "/_kiln/catalog/publish. Default: every account.")
+@click.option("--region", "regions", multiple=True, help="Only this Region's state (repeatable). Default: every Region.")
+@click.option("-o", "--output", default="-", show_default=True,
+              help="The file to write (.gz: gzip-compressed); - writes to standard output.")
+def export_state(data_dir, database_url, accounts, regions, output):
+    """Write the store's state (or chosen accounts and Regions of it) to a portable file
+    that `kiln import` and `kiln serve --seed` read (docs/portable.md)."""
+    from kiln import portable
+
+    accounts, regions = _accounts_and_regions(accounts, regions)
+    store, where = _store_for(data_dir, database_url, must_exist=True)
+    try:
+        counts = portable.export_to_path(store, output, accounts, regions)
+    except portable.PortableError as e:
+        raise CannotStart(f"{e}.") from None
+    finally:
+        store.close()
+    click.echo(f"exported {counts['resources']} resources ({sum(counts.values())} rows) from {where} to "
+               f"{'standard output' if output == '-' else output}", err=True)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--data-dir", type=click.Path(file_okay=False), help="The SQLite store to import into [KILN_DATA_DIR].")
+@click.option("--database-url", help="The database to import into, e.g. postgresql://user@host/db [KILN_DATABASE_URL].")
+@click.option("--replace", is_flag=True,
+              help="Empty the accounts and Regions the file holds first, instead of refusing rows the store has already.")
+def import_state(file, data_dir, database_url, replace):
+    """Read a file written by `kiln export` into the store (a new one, or one with state:
+    rows it holds already are refused unless --replace). Stop the server first, as for
+    `kiln reset`."""
+    from kiln import portable
+
+    try:
+        loaded = portable.load(file)  # checked whole before the store is touched
+    except portable.PortableError as e:
+        raise CannotStart(f"{e}; nothing was imported.") from None
+    store, where = _store_for(data_dir, database_url, must_exist=False)
+    try:
+        done = portable.import_into(store, loaded, replace=replace)
+    finally:
+        store.close()
+    if done.written is None:
+        raise click.ClickException(
+            f"{where} holds some of the file's state already ({portable.describe_conflicts(done.conflicts)}); "
+            "nothing was imported. Import into another store, or add --replace to empty the file's accounts and "
+            "Regions first.")
+    click.echo(f"imported {done.written['resources']} resources ({sum(done.written.values())} rows) into {where}; "
+               f"{done.clock}", err=True)
 
 
 @main.command()

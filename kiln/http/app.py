@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import os
 from time import perf_counter
 
 import orjson
@@ -26,10 +27,13 @@ log = logging.getLogger("kiln")
 def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=None):
     """The ASGI app serving `kiln`; `on_shutdown()` runs at the lifespan's shutdown (uvicorn's stop).
     With `admin_token`, the /_kiln/ routes that change state need it (kiln/http/admin_guard.py);
-    with `keys` (access key id -> sigv4.Key), every API request must be signed by one."""
+    with `keys` (access key id -> sigv4.Key), every API request must be signed by one.
+    KILN_SEED names a `kiln export` file imported now if the store is empty."""
     get_image_fast = kiln.get_image_fast
     fast = keys is None  # the fast path trusts the Credential scope; signed mode checks every request in full
     offload = _offloader(kiln)
+    if os.environ.get(SEED_VARIABLE):
+        _seed(kiln.store, os.environ[SEED_VARIABLE])
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
@@ -317,3 +321,24 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes, headers=(), admin_to
         ))
     except (admin.AdminError, ValueError, TypeError) as e:
         return _json(400, {"message": str(e)})
+
+
+# -- kiln serve --seed FILE ----------------------------------------------------------------------------
+
+SEED_VARIABLE = "KILN_SEED"
+
+
+def _seed(store, path: str) -> None:
+    """Import the file into the store if the store holds nothing yet (kiln/portable.py's seed)."""
+    from kiln import portable
+
+    try:
+        done = portable.seed(store, path)
+    except portable.PortableError as e:
+        from kiln.http.server import StartupError
+
+        raise StartupError(f"cannot seed the store: {e}; fix the file given with --seed (KILN_SEED).") from None
+    if done.written is None:
+        log.info("the store holds state already: --seed %s was not imported (it seeds an empty store only)", path)
+    else:
+        log.info("seeded the store from %s: %d resources; %s", path, done.written["resources"], done.clock)

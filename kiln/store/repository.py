@@ -748,6 +748,100 @@ class Store:
             self._local.conn = None
         self.engine.dispose()
 
+    # -- every row, for kiln export and import (kiln/portable.py) ------------------
+    def read_rows(self, accounts=None, regions=None) -> Iterator[tuple[str, dict]]:
+        """Every row of the store, as (table name, {column: stored value}): documents and
+        plans as their JSON text, as stored. Read in one transaction, so one consistent
+        state even while a server writes. `accounts`, `regions`: only the rows of those (a
+        fault planned for any account or Region goes with every choice). Settings first,
+        then resources, counters, references, idempotency and faults, each in its primary
+        key's order (faults: in the order they were planned)."""
+        tables = (settings, resources, counters, references, idempotency, faults)
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN")  # one snapshot for every table (WAL)
+            else:  # REPEATABLE READ (the engine's): one snapshot; rows fetched from a server-side cursor
+                conn = conn.execution_options(stream_results=True, max_row_buffer=1000)
+            try:
+                for table in tables:
+                    query = sa.select(table).order_by(*table.primary_key.columns)
+                    for name, chosen in (("account", accounts), ("region", regions)):
+                        if chosen is not None and name in table.c:
+                            column, match = table.c[name], table.c[name].in_(list(chosen))
+                            query = query.where(sa.or_(column.is_(None), match) if table is faults else match)
+                    result = conn.execute(query)
+                    names = [str(n) for n in result.keys()]  # plain str (SQLAlchemy gives a subclass)
+                    for r in result:
+                        yield table.name, dict(zip(names, r))
+            finally:
+                conn.rollback()
+
+    def write_rows(self, rows: list, replace: bool = False, only_if_empty: bool = False, settings_for=None) -> dict:
+        """Write `rows`, (table name, {column: value}) as read_rows gives them (not settings;
+        faults without their id), in one write transaction. Answers {"written": {table: n},
+        "conflicts": [(table, primary key)...], "alone": bool}:
+
+        - `only_if_empty` and the store holds a row already: nothing is written ("written" None);
+        - with `replace`, every row of each (account, Region) the rows name is deleted first
+          (and the faults planned for exactly that account and Region); without it, rows whose
+          primary key the store holds already are "conflicts" (up to 20) and nothing is written;
+        - `settings_for(current settings {key: value}, alone)` gives the settings rows to
+          write; `alone`: the store holds no row but these (after the deletions)."""
+        kept = (resources, counters, references, idempotency, faults)
+        by_name = {t.name: t for t in kept}
+        grouped: dict[str, list[dict]] = {t.name: [] for t in kept}
+        for table, row in rows:
+            grouped[table].append(row)
+        scopes = sorted({(r["account"], r["region"]) for table, r in rows
+                         if table != "faults" and r.get("account") is not None and r.get("region") is not None})
+
+        def anything(tx) -> bool:
+            return any(tx._run(f'SELECT 1 FROM "{t.name}" LIMIT 1').fetchone() is not None for t in kept)
+
+        def write(tx: Tx) -> dict:
+            cursor = tx._driver.cursor()
+            if only_if_empty and anything(tx):
+                return {"written": None, "conflicts": [], "alone": False}
+            if replace and scopes:
+                for t in kept:
+                    cursor.executemany(_sql(self.dialect, f'DELETE FROM "{t.name}" WHERE account = ? AND region = ?'), scopes)
+            else:
+                conflicts = []
+                for t in kept:
+                    if t is faults or not grouped[t.name]:
+                        continue
+                    key = [c.name for c in t.primary_key.columns]
+                    ours = {tuple(r.get(c) for c in key) for r in grouped[t.name]}
+                    sql = f'SELECT {", ".join(key)} FROM "{t.name}" WHERE account = ? AND region = ?'
+                    for scope in scopes:
+                        conflicts += [(t.name, tuple(k)) for k in tx._run(sql, scope).fetchall() if tuple(k) in ours]
+                if conflicts:
+                    return {"written": None, "conflicts": conflicts[:20], "alone": False}
+            alone = not anything(tx)
+            written = {}
+            for name, table_rows in grouped.items():
+                columns = [c.name for c in by_name[name].columns if not (by_name[name] is faults and c.name == "id")]
+                if table_rows:
+                    sql = (f'INSERT INTO "{name}" ({", ".join(columns)}) '
+                           f'VALUES ({", ".join("?" for _ in columns)})')
+                    cursor.executemany(_sql(self.dialect, sql), [tuple(r.get(c) for c in columns) for r in table_rows])
+                written[name] = len(table_rows)
+            if settings_for is not None:
+                current = dict(tx._run("SELECT key, value FROM settings").fetchall())
+                for key, value in settings_for(current, alone).items():
+                    if key in current:
+                        tx._run("UPDATE settings SET value = ? WHERE key = ?", (value, key))
+                    else:
+                        tx._run("INSERT INTO settings (key, value) VALUES (?, ?)", (key, value))
+            tx.inserted += sum(written.values())
+            return {"written": written, "conflicts": [], "alone": alone}
+
+        try:
+            return self.run(write, "", "", write=True)
+        finally:
+            self._due_cache = None  # the rows may bring due work, and a new clock
+            self._clock_cache = None
+
 
 def _driver_errors() -> tuple:
     """The drivers' own errors: statements run on the driver's connection, so a lock,
