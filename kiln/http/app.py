@@ -15,7 +15,7 @@ from time import perf_counter
 
 import orjson
 
-from kiln import admin, api_faults, errors, fast_path, request_log
+from kiln import admin, api_faults, console, errors, fast_path, request_log
 from kiln.http import admin_guard, sigv4
 from kiln.core import Kiln, Request, Response, error_response, new_request_id
 from kiln.identity import identify
@@ -77,7 +77,12 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("latin-1")
-        if path.startswith("/_kiln/"):
+        if console.owns(path) or (path == "/" and console.wants_page(scope["method"], scope["headers"])):
+            # The console's page and files (kiln/console/); a browser opening / is sent there.
+            response = console.serve(kiln, scope["method"], path, scope["headers"], admin_token, keys is not None)
+            if logged:
+                request_log.write(path, response.status, None, started, "-", "-")
+        elif path.startswith("/_kiln/"):
             response = _admin(kiln, scope["method"], path, body, scope["headers"], admin_token)
             if logged:
                 request_log.write(path.split("?", 1)[0], response.status, None, started, "-", "-")
