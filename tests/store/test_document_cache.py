@@ -14,18 +14,19 @@ from tests.support.store_rows import insert, read
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path}/kiln.db", document_cache_bytes=1000)
+    s = Store(f"sqlite:///{tmp_path}/kiln.db", document_cache_bytes=4000)
     yield s
     s.close()
 
 
 def test_a_read_older_than_the_last_seen_commit_is_not_kept(store):
     insert(store, "a", '{"v":1}')
-    doc, mark = store.documents.lookup(("k",))
+    key = ("1", "r", "k", "image")
+    doc, mark = store.documents.lookup(key)
     insert(store, "b", '{"v":1}')
-    store.documents.lookup(("k",))  # sees the commit
-    store.documents.keep(("k",), b"stale", mark)
-    assert store.documents.lookup(("k",))[0] is None
+    store.documents.lookup(key)  # sees the commit
+    store.documents.keep(key, b"stale", mark)
+    assert store.documents.lookup(key)[0] is None
 
 
 def test_documents_kept_stay_within_the_bound_oldest_dropped_first(store):
@@ -33,9 +34,14 @@ def test_documents_kept_stay_within_the_bound_oldest_dropped_first(store):
         insert(store, f"arn{i}", '{"pad":"' + "x" * 90 + '"}')  # 100 bytes each
     for i in range(30):
         assert read(store, f"arn{i}") is not None
+    # Each entry counts its document (100 bytes), its ARN and ENTRY_BYTES of bookkeeping
+    # (the process's memory, not only the documents, stays within the bound): 12 fit in 4,000.
+    from kiln.store.document_cache import ENTRY_BYTES
+
     kept = store.documents._docs
-    assert sum(len(d) for d in kept.values()) <= 1000
-    assert [k[2] for k in kept] == [f"arn{i}" for i in range(20, 30)]
+    cost = 100 + len("arn20") + ENTRY_BYTES
+    assert sum(len(d) + len(k[2]) + ENTRY_BYTES for k, d in kept.items()) <= 4000
+    assert [k[2] for k in kept] == [f"arn{i}" for i in range(30 - 4000 // cost, 30)]
 
 
 def test_an_in_memory_store_reads_without_a_cache_and_a_cache_of_0_bytes_keeps_nothing(tmp_path):
