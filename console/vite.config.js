@@ -16,8 +16,11 @@ export default defineConfig({
     chunkSizeWarningLimit: 400,
   },
   server: {
+    // Vite's own files are under the base; everything else (the API, /_kiln/, config.json) is kiln's.
+    // The Host header is kept, so the signatures and the admin routes' same-origin check still hold.
     proxy: {
-      "^/(?!_kiln/console|@|src|node_modules).*": { target: "http://127.0.0.1:4599", changeOrigin: false },
+      "/_kiln/console/config.json": { target: "http://127.0.0.1:4599" },
+      "^/(?!_kiln/console/)": { target: "http://127.0.0.1:4599" },
     },
   },
 });

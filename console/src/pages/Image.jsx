@@ -147,7 +147,7 @@ function Timeline({ arn, executions, message, focus, failed, waiting, onChange }
   return (
     <section aria-labelledby="timeline-h">
       <h2 id="timeline-h">Build timeline</h2>
-      {message && <p>{message}</p>}
+      {message && !executions.some((r) => r.message === message || (r.message || "").endsWith(message)) && <p>{message}</p>}
       {executions.length === 0 ? <p class="muted">No workflow has run for this image.</p> : executions.map((run) => (
         <article class={`run${run.retried ? " retried" : ""}`} key={run.workflowExecutionId} aria-label={`${run.type} workflow ${arnTail(run.workflowBuildVersionArn)}`}>
           <h3>

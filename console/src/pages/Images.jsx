@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { listAll } from "../api.js";
 import { loadImageBuilds } from "../data.js";
 import { ErrorBox, IN_PROGRESS, Loading, Status, Time, href, useLoad, useTitle } from "../ui.jsx";
 import { session } from "../session.js";
@@ -21,9 +22,11 @@ export function ImagesPage() {
   const [status, setStatus] = useState("");
   const [type, setType] = useState("");
   const [platform, setPlatform] = useState("");
-  const { data, error, loading } = useLoad(loadImageBuilds, [],
-    (builds) => (builds && builds.some((b) => IN_PROGRESS.has(b.state?.status)) ? 3000 : 15000));
-  const builds = data || [];
+  const { data, error, loading } = useLoad(async () => {
+    const [builds, steps] = await Promise.all([loadImageBuilds(), listAll("ListWaitingWorkflowSteps", { maxResults: 100 }, "steps")]);
+    return { builds, waiting: new Map(steps.map((s) => [s.imageBuildVersionArn, s.name])) };
+  }, [], (d) => (d && d.builds.some((b) => IN_PROGRESS.has(b.state?.status)) ? 3000 : 15000));
+  const builds = data?.builds || [];
   const platforms = [...new Set(builds.map((b) => b.platform).filter(Boolean))].sort();
   const words = search.trim().toLowerCase();
   const shown = builds.filter((b) => {
@@ -89,7 +92,10 @@ export function ImagesPage() {
                       <td class="mono">{b.version}</td>
                       <td>{b.type === "DOCKER" ? "Container" : "AMI"}</td>
                       <td>{b.platform}{b.osVersion ? <span class="muted"> · {b.osVersion}</span> : null}</td>
-                      <td><Status value={b.state?.status} /></td>
+                      <td>
+                        <Status value={b.state?.status} />
+                        {data.waiting.has(b.arn) && <> <Status value="WAITING" /> <span class="small muted">at {data.waiting.get(b.arn)}</span></>}
+                      </td>
                       <td><Time value={b.dateCreated} /></td>
                       <td class="mono small">{outputs(b).join(", ") || <span class="muted">—</span>}</td>
                     </tr>

@@ -61,7 +61,7 @@ export function LifecyclePolicyPage({ params }) {
       <h1>{p.name}</h1>
       <p class="status-line">
         <Status value={p.status} /> {p.resourceType === "CONTAINER_IMAGE" ? "container images" : "AMI images"}
-        {" · "}last run {p.dateLastRun ? <Time value={p.dateLastRun} rel /> : "never"}
+        {" · "}runs once a day; last run {p.dateLastRun ? <Time value={p.dateLastRun} rel /> : "never"}
       </p>
       <ErrorBox error={error} title="Could not refresh" />
       <section aria-labelledby="rules-h">
