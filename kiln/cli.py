@@ -92,9 +92,13 @@ def main():
 @click.option("--seed", "seed_file", type=click.Path(dir_okay=False),
               help="A file written by kiln export, imported at start if the store is empty (docs/portable.md) "
                    "[KILN_SEED].")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="A web origin whose pages may call the API (scheme://host[:port], port * for any; * for any "
+                   "page; none for no page); repeatable [KILN_CORS_ORIGINS, space-separated; default: "
+                   "http://localhost:* and http://127.0.0.1:* on a loopback --host, none elsewhere].")
 def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, cache_mb, log_level, admin_token,
           auth, credentials, request_timeout, faults_file, ec2_endpoint_url, s3_endpoint_url, sns_endpoint_url,
-          events_endpoint_url, ssm_endpoint_url, webhooks, seed_file):
+          events_endpoint_url, ssm_endpoint_url, webhooks, seed_file, cors_origins):
     """Serve the Image Builder API."""
     config = _config()
     for name, value in (("host", host), ("port", port), ("data_dir", data_dir), ("in_memory", in_memory),
@@ -122,6 +126,7 @@ def serve(host, port, data_dir, in_memory, database_url, build_timing, workers, 
     faults_file = faults_file or os.environ.get("KILN_FAULTS") or None
     rules = _fault_rules(faults_file) if faults_file else None
     _seed_file(seed_file or os.environ.get("KILN_SEED") or None)
+    _cors_origins(cors_origins, config.host)
     from kiln import request_log
     from kiln.http.server import StartupError, serve as run
 
@@ -158,6 +163,23 @@ def _seed_file(path: str | None) -> None:
     except portable.PortableError as e:
         raise CannotStart(f"cannot seed the store: {e}; fix the file given with --seed (KILN_SEED).") from None
     os.environ["KILN_SEED"] = os.path.abspath(path)
+
+
+def _cors_origins(given: tuple, host: str) -> None:
+    """The web origins that may call the API: --cors-origin, else KILN_CORS_ORIGINS, else the
+    loopback default on a loopback --host (none elsewhere); checked now and handed to the
+    serving processes as KILN_CORS_ORIGINS."""
+    from kiln.http.app import CORS_VARIABLE, LOOPBACK_ORIGINS, parse_cors_origins
+
+    configured = os.environ.get(CORS_VARIABLE, "").strip()
+    try:
+        origins = parse_cors_origins(list(given) or configured) if (given or configured) else (
+            LOOPBACK_ORIGINS if is_loopback(host) else ("none",))
+    except ValueError as e:
+        if given:
+            raise click.BadParameter(str(e), param_hint="'--cors-origin'") from None
+        raise click.UsageError(f"Invalid KILN_* environment setting: {CORS_VARIABLE}: {e}") from None
+    os.environ[CORS_VARIABLE] = " ".join(origins)
 
 
 class CannotStart(click.ClickException):

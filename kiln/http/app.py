@@ -11,6 +11,7 @@ import asyncio
 import datetime
 import logging
 import os
+import re
 from time import perf_counter
 
 import orjson
@@ -24,14 +25,16 @@ _JSON = (b"content-type", b"application/json")
 log = logging.getLogger("kiln")
 
 
-def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=None):
+def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=None, cors_origins=None):
     """The ASGI app serving `kiln`; `on_shutdown()` runs at the lifespan's shutdown (uvicorn's stop).
     With `admin_token`, the /_kiln/ routes that change state need it (kiln/http/admin_guard.py);
     with `keys` (access key id -> sigv4.Key), every API request must be signed by one.
-    KILN_SEED names a `kiln export` file imported now if the store is empty."""
+    `cors_origins`: the web origins whose pages may call the API (see Cors), by default
+    KILN_CORS_ORIGINS's. KILN_SEED names a `kiln export` file imported now if the store is empty."""
     get_image_fast = kiln.get_image_fast
     fast = keys is None  # the fast path trusts the Credential scope; signed mode checks every request in full
     offload = _offloader(kiln)
+    cors = cors_policy(cors_origins)  # None: no web page may call the API (nothing is paid per request)
     if os.environ.get(SEED_VARIABLE):
         _seed(kiln.store, os.environ[SEED_VARIABLE])
 
@@ -59,13 +62,28 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
             body = (get_image_fast.body(query, authorization, request_id) if offload is None
                     else await offload(get_image_fast.body, query, authorization, request_id))
             if body is not None:
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [_JSON, (b"x-amzn-requestid", request_id.encode())]})
+                headers = [_JSON, (b"x-amzn-requestid", request_id.encode())]
+                if cors is not None:
+                    headers += cors.headers(scope["headers"])
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 if logged:
                     request_log.write("GetImage", 200, None, started, request_id,
                                       identify(authorization, kiln.default_account).account)
                 return
+        # CORS (README "Browser SDKs"): preflights answered here, never signed; the API's answers
+        # name the allowed origin. kiln's own /_kiln/ routes get neither: no page may call them.
+        cors_headers = ()
+        if not scope["path"].startswith("/_kiln/"):
+            if scope["method"] == "OPTIONS":
+                preflight = Cors.preflight(cors, scope["headers"])
+                if preflight is not None:
+                    await _send(send, preflight)
+                    if logged:
+                        request_log.write(scope["path"], preflight.status, None, started, "-", "-")
+                    return
+            if cors is not None:
+                cors_headers = cors.headers(scope["headers"])
         try:
             body = await _read_body(scope, receive)
         except _Gone:  # the client left (or was timed out and answered) before its body arrived
@@ -73,7 +91,7 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
         if body is None:  # answered without reading the rest; the connection closes
             await _send(send, error_response(errors.RequestEntityTooLargeException(
                 f"The request body is larger than {MAX_BODY_BYTES} bytes ({MAX_BODY_BYTES >> 20} MiB), "
-                "the most kiln accepts."), request_id), close=True)
+                "the most kiln accepts."), request_id), close=True, extra=cors_headers)
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("latin-1")
@@ -105,7 +123,7 @@ def make_app(kiln: Kiln, on_shutdown=None, admin_token: str | None = None, keys=
                 response = refused if refused is not None else (
                     kiln.handle_general(request, request_id) if offload is None
                     else await offload(kiln.handle_general, request, request_id))
-        await _send(send, response)
+        await _send(send, response, extra=cors_headers)
 
     return app
 
@@ -134,8 +152,9 @@ def _offloader(kiln: Kiln):
     return offload
 
 
-async def _send(send, response: Response, close: bool = False) -> None:
+async def _send(send, response: Response, close: bool = False, extra=()) -> None:
     headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
+    headers.extend(extra)
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
@@ -326,6 +345,127 @@ def _admin(kiln: Kiln, method: str, path: str, body: bytes, headers=(), admin_to
         ))
     except (admin.AdminError, ValueError, TypeError) as e:
         return _json(400, {"message": str(e)})
+
+
+# -- CORS: the API called from web pages (README "Browser SDKs (CORS)") --------------------------------
+
+CORS_VARIABLE = "KILN_CORS_ORIGINS"
+# Where kiln listens on a loopback address and no origin is configured: pages served from this
+# machine, on any port (a dev server's localhost:3000, another kiln's console).
+LOOPBACK_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://(\[[0-9a-f:.]+\]|[a-z0-9._~%!$&'()+,;=-]+)(:([0-9]{1,5}|\*))?")
+# What a preflight allows: the API's methods, and (when the page asks for none) the headers the
+# AWS SDK for JavaScript v3 sends; answers are readable for two hours (Chromium's most).
+_ALLOW_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE"
+_SDK_HEADERS = (b"authorization, content-type, x-amz-date, x-amz-user-agent, x-amz-content-sha256, "
+                b"x-amz-security-token, amz-sdk-invocation-id, amz-sdk-request")
+_MAX_AGE = b"7200"
+# The response headers a page's script may read: the SDK reads the request id, the error type
+# (rest-json puts the error's name only there) and Date (to correct a skewed clock).
+_EXPOSE = (b"access-control-expose-headers",
+           b"x-amzn-requestid, x-amzn-errortype, x-amzn-errormessage, x-amz-apigw-id, x-amzn-trace-id, date")
+
+
+def parse_cors_origins(values) -> tuple[str, ...]:
+    """Origins as given to --cors-origin or KILN_CORS_ORIGINS (space- or comma-separated),
+    checked: `*` (any page), `none` (no page), `null`, or scheme://host[:port], where port may be
+    `*` (any port, or none). ValueError names one kiln cannot use."""
+    if isinstance(values, str):
+        values = [values]
+    origins = []
+    for value in values:
+        for origin in re.split(r"[\s,]+", value.strip()):
+            if not origin:
+                continue
+            origin = origin.lower()
+            if origin.endswith("/") and "://" in origin and origin.count("/") == 3:
+                origin = origin[:-1]  # http://localhost:3000/ -> http://localhost:3000, as browsers send it
+            if origin not in ("*", "none", "null") and _ORIGIN.fullmatch(origin) is None:
+                raise ValueError(f"{origin!r} is not a web origin: use scheme://host[:port], without a path "
+                                 "(e.g. https://app.example.com or http://localhost:3000; port * allows any port), "
+                                 "* for any page or none for no page")
+            origins.append(origin)
+    if "none" in origins and len(origins) > 1:
+        raise ValueError("none (no page may call the API) cannot be given with other origins")
+    return tuple(origins)
+
+
+def cors_policy(origins=None):
+    """The Cors for `origins`, or by default for KILN_CORS_ORIGINS; unset, for the address kiln
+    listens on (KILN_HOST): LOOPBACK_ORIGINS on a loopback address, none on any other. None:
+    no page may call the API."""
+    if origins is None:
+        configured = os.environ.get(CORS_VARIABLE)
+        if configured is not None and configured.strip():
+            origins = parse_cors_origins(configured)
+        else:
+            from kiln.config import is_loopback
+
+            origins = LOOPBACK_ORIGINS if is_loopback(os.environ.get("KILN_HOST", "127.0.0.1")) else ()
+    else:
+        origins = parse_cors_origins(list(origins))
+    origins = tuple(o for o in origins if o != "none")
+    return Cors(origins) if origins else None
+
+
+class Cors:
+    """Which web origins may call the API, and the headers that tell a browser so."""
+
+    def __init__(self, origins: tuple[str, ...]):
+        self.origins = origins
+        self.any = "*" in origins
+        self.exact = frozenset(o.encode() for o in origins if not o.endswith(":*"))
+        self.any_port = tuple(o[:-2].encode() for o in origins if o.endswith(":*"))  # b"http://localhost"
+
+    def allowed(self, origin: bytes) -> bytes | None:
+        """The Access-Control-Allow-Origin answer to a request from `origin`, or None."""
+        if self.any:
+            return b"*"
+        low = origin.lower()
+        if low in self.exact:
+            return origin
+        for base in self.any_port:
+            if low.startswith(base) and (len(low) == len(base) or (low[len(base):len(base) + 1] == b":"
+                                                                   and low[len(base) + 1:].isdigit())):
+                return origin
+        return None
+
+    def headers(self, request_headers) -> list:
+        """The CORS headers of an API answer to this request: none unless it comes from an allowed origin."""
+        for k, v in request_headers:
+            if k == b"origin":
+                allowed = self.allowed(v)
+                if allowed is None:
+                    return []
+                return [(b"access-control-allow-origin", allowed), _EXPOSE, (b"vary", b"origin")]
+        return []
+
+    @staticmethod
+    def preflight(cors: "Cors | None", request_headers) -> Response | None:
+        """The answer to a CORS preflight (OPTIONS naming an Origin and Access-Control-Request-Method),
+        or None for any other OPTIONS request (the API answers it as before). An origin that may not
+        call the API is answered 403 without CORS headers: the browser then refuses the page's call."""
+        origin = method = asked = None
+        for k, v in request_headers:
+            if k == b"origin":
+                origin = v
+            elif k == b"access-control-request-method":
+                method = v
+            elif k == b"access-control-request-headers":
+                asked = v
+        if origin is None or method is None:
+            return None
+        allowed = cors.allowed(origin) if cors is not None else None
+        if allowed is None:
+            shown = origin.decode("latin-1")
+            return _json(403, {"message": f"kiln does not let web pages from {shown} call the API: start it with "
+                                          f"--cors-origin {shown} (KILN_CORS_ORIGINS) to allow them."})
+        headers = {"access-control-allow-origin": allowed.decode("latin-1"),
+                   "access-control-allow-methods": _ALLOW_METHODS.decode(),
+                   "access-control-allow-headers": (asked or _SDK_HEADERS).decode("latin-1"),
+                   "access-control-max-age": _MAX_AGE.decode(),
+                   "vary": "origin, access-control-request-method, access-control-request-headers"}
+        return Response(204, headers, b"")
 
 
 # -- kiln serve --seed FILE ----------------------------------------------------------------------------
