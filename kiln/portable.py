@@ -67,12 +67,6 @@ class Loaded:
         clock = self.header["clock"]
         return float(clock["epochSeconds"]), bool(clock["frozen"])
 
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(TABLES, 0)
-        for table, _row in self.rows:
-            counts[table] += 1
-        return counts
-
 
 def iso(epoch: float) -> str:
     t = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)

@@ -140,7 +140,7 @@ def test_kilns_own_routes_stay_closed_to_other_origins(loopback, method, path):
         assert status == 200  # readable by programs; a page's script cannot read it (no CORS header)
 
 
-def test_configured_origins_replace_the_default(tmp_path):
+def test_configured_origins_replace_the_default():
     server = KilnServer("--in-memory", "--cors-origin", "https://app.example.com",
                         "--cors-origin", "http://localhost:3000/").start()  # (a trailing / is forgiven)
     try:
@@ -152,7 +152,7 @@ def test_configured_origins_replace_the_default(tmp_path):
         server.stop()
 
 
-def test_any_origin(tmp_path):
+def test_any_origin():
     server = KilnServer("--in-memory", env={"KILN_CORS_ORIGINS": "*"}).start()
     try:
         status, headers, _ = preflight(server, "https://anywhere.example")
