@@ -9,6 +9,11 @@ import { kilnNow } from "./clock.js";
 hljs.registerLanguage("yaml", yaml);
 hljs.registerLanguage("json", json);
 
+const CHANGED = "kiln:changed";
+
+/** Tell every loaded view that the store changed (after an action). */
+export const changed = () => dispatchEvent(new Event(CHANGED));
+
 /** Load with `fn()` when the session or `deps` change; poll while `every(data)` answers milliseconds. */
 export function useLoad(fn, deps = [], every = null) {
   const scope = useSession();
@@ -34,9 +39,11 @@ export function useLoad(fn, deps = [], every = null) {
   useEffect(() => {
     setState((s) => ({ ...s, loading: true }));
     run();
+    addEventListener(CHANGED, run); // an action on the page changed something: every view reloads
     return () => {
       generation.current++;
       clearTimeout(timer.current);
+      removeEventListener(CHANGED, run);
     };
   }, [run]);
   return { ...state, reload: run };
@@ -78,6 +85,7 @@ export function relative(value) {
   if (!d) return "";
   const seconds = Math.round((d.getTime() - kilnNow()) / 1000);
   const abs = Math.abs(seconds);
+  if (abs < 5) return "just now";
   const [n, unit] = abs < 60 ? [abs, "second"] : abs < 3600 ? [Math.round(abs / 60), "minute"]
     : abs < 86400 * 2 ? [Math.round(abs / 3600), "hour"] : [Math.round(abs / 86400), "day"];
   const words = `${n} ${unit}${n === 1 ? "" : "s"}`;
@@ -100,7 +108,12 @@ export function duration(start, end) {
   const b = toDate(end);
   if (!a || !b) return "";
   const s = Math.max(0, Math.round((b - a) / 1000));
-  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
+  return seconds(s);
+}
+
+/** 90 -> "90 s", 3600 -> "60 min", 43200 -> "12 h". */
+export function seconds(s) {
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${+(s / 3600).toFixed(1)} h`;
 }
 
 export function ErrorBox({ error, title }) {
@@ -168,6 +181,7 @@ export function ActionButton({ action, children, class: cls = "", confirm: ask, 
     try {
       const result = await action();
       onDone && onDone(result);
+      changed();
     } catch (e) {
       setError(e);
     } finally {

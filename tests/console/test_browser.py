@@ -185,6 +185,7 @@ def test_a_waiting_step_is_resumed_and_the_build_finishes(page, seeded, ib):
     step.get_by_text("Inputs and outputs").click()
     expect(step.get_by_label("WaitForApproval outputs")).to_contain_text("Approved by QA")
     assert ib.get_image(imageBuildVersionArn=seeded["waiting"])["image"]["state"]["status"] == "AVAILABLE"
+    expect(page.get_by_role("link", name=re.compile("^Waiting steps")).locator(".count")).to_have_count(0)
     shot(page, "image-resumed")
 
 

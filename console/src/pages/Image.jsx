@@ -4,7 +4,7 @@ import { clientToken, mapLimit } from "../data.js";
 import { session } from "../session.js";
 import {
   ActionButton, ErrorBox, Facts, IN_PROGRESS, JsonText, Loading, Status, Tags, Time, arnTail, duration, href,
-  useLoad, useTitle,
+  seconds, useLoad, useTitle,
 } from "../ui.jsx";
 
 async function loadImage(arn) {
@@ -209,7 +209,7 @@ function Step({ arn, step, focused, failed, waiting, onChange }) {
         <Facts label="Step details" items={[
           ["Step execution", <span class="mono">{detail.stepExecutionId}</span>],
           ["On failure", detail.onFailure],
-          ["Timeout", detail.timeoutSeconds && `${detail.timeoutSeconds} s`],
+          ["Timeout", detail.timeoutSeconds && seconds(detail.timeoutSeconds)],
           ["Attempt", detail.attemptNumber && `${detail.attemptNumber} of ${detail.maxAttempts ?? 1}`],
           ["Rollback", detail.rollbackStatus],
           ["Workflow execution", <span class="mono">{detail.workflowExecutionId}</span>],
@@ -327,7 +327,9 @@ function Outputs({ image }) {
   return (
     <section aria-labelledby="out-h">
       <h2 id="out-h">Output</h2>
-      {amis.length === 0 && containers.length === 0 && <p class="muted">Nothing yet: the output appears when the build completes.</p>}
+      {amis.length === 0 && containers.length === 0 && (
+        <p class="muted">{IN_PROGRESS.has(image.state?.status) ? "Nothing yet: the output appears when the build completes." : "None."}</p>
+      )}
       {amis.length > 0 && (
         <div class="table-wrap">
           <table>
