@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { Link, Redirect, Route, Router, Switch, useLocation } from "wouter-preact";
 import { useHashLocation } from "wouter-preact/use-hash-location";
 import { kilnConfig, listAll } from "./api.js";
@@ -39,6 +39,7 @@ export function App() {
   const needKeys = ready && session.signed() && !session.hasKeys();
   return (
     <Router hook={useHashLocation}>
+      <RouteFocus />
       <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById("main").focus(); }}>Skip to the content</a>
       <header class="top">
         <a class="brand" href="#/images">kiln <span>console</span></a>
@@ -72,6 +73,23 @@ export function App() {
       </div>
     </Router>
   );
+}
+
+/** On each new page, start at its top and move focus to it, as a full page load would
+ * (a step's own link focuses that step instead). */
+function RouteFocus() {
+  const [location] = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    if (location.includes("/steps/")) return;
+    window.scrollTo(0, 0);
+    document.getElementById("main")?.focus({ preventScroll: true });
+  }, [location]);
+  return null;
 }
 
 function NavLink({ to, children, count }) {
