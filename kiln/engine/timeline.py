@@ -99,6 +99,9 @@ def apply(row: Row, now: float) -> bool:
             if tl.get("wait") or steps[tl["at"] + 1][1] != due:
                 changed = True
                 continue
+        if "runs" in tl and workflow_steps.run_to_wait(tl, tl["at"], due):
+            changed = True  # (manual timing) the advance reached a WaitForAction: the state goes on, waiting
+            continue
         if "runs" in tl:
             workflow_steps.leave(tl, tl["at"], due)
         tl["at"] += 1

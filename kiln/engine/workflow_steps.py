@@ -67,6 +67,35 @@ def _set_stage_end(tl: dict, stage: int, due: float | None) -> None:
         tl["steps"][stage + 1][1] = due
 
 
+def run_to_wait(tl: dict, stage: int, at: float) -> bool:
+    """Manual timing: an advance at `at` ends the step now running, then the state's
+    steps run up to its next WaitForAction, which begins to wait. Returns False when no
+    wait is left in the state (the advance then ends the state, as `leave` does)."""
+    if tl.get("per") is not None or tl.get("wait"):
+        return False
+    runs = _runs(tl, stage)
+    for r, run in enumerate(runs):
+        for s, step in enumerate(run["steps"]):
+            if step["skip"] or step["action"] != WAIT or step.get("start") is not None or "status" in step:
+                continue
+            # The first wait not yet begun: what runs before it ends now, then it begins.
+            for earlier in (x for rr in runs[:r + 1] for x in (rr["steps"] if rr is not run else rr["steps"][:s])):
+                if "status" in earlier:
+                    continue
+                if earlier.get("start") is None:
+                    earlier["start"] = at
+                if earlier.get("end") is None:
+                    earlier["end"] = at
+            for done in runs[:r]:
+                if done.get("end") is None:
+                    done["end"] = at
+                done.setdefault("start", at)
+            run.setdefault("start", at)
+            _time_from(tl, stage, at, r, s)
+            return True
+    return False
+
+
 def leave(tl: dict, stage: int, at: float) -> None:
     """The state ended at `at` (its last step done, or an advance moved it on): what
     has not ended ends now."""

@@ -334,3 +334,26 @@ def test_a_failure_planned_in_a_component_phase_names_the_component(ib, control)
     failure = context["componentFailure"]
     assert failure["componentArn"].startswith("arn:aws:imagebuilder:us-east-1:aws:component/update-linux/")
     assert (failure["phaseName"], failure["errorMessage"]) == ("build", "exit status 1")
+
+
+def test_with_manual_timing_an_advance_stops_at_a_wait_later_in_the_state(backend, control):
+    """An advance ends the step running, then the state's steps run up to its next
+    WaitForAction, which waits (found by the console's tests: it used to be skipped)."""
+    if backend.kiln is None:
+        pytest.skip("manual build timing is set per in-process kiln")
+    backend.kiln.seconds_per_state = None
+    ib = backend.client()
+    arn = _waiting_build(ib)
+    control.advance_builds(arn)  # BUILDING: LaunchBuildInstance runs
+    [build] = [r for r in _runs(ib, arn) if r["type"] == "BUILD"]
+    assert [s["status"] for s in _steps(ib, build["workflowExecutionId"])] == ["RUNNING", "PENDING", "PENDING", "PENDING"]
+    assert ib.list_waiting_workflow_steps()["steps"] == []
+    control.advance_builds(arn)  # LaunchBuildInstance done; WaitForApproval waits
+    assert ib.get_image(imageBuildVersionArn=arn)["image"]["state"]["status"] == "BUILDING"
+    assert [s["status"] for s in _steps(ib, build["workflowExecutionId"])] == ["COMPLETED", "RUNNING", "PENDING", "PENDING"]
+    [step] = ib.list_waiting_workflow_steps()["steps"]
+    assert step["name"] == "WaitForApproval"
+    ib.send_workflow_step_action(stepExecutionId=step["stepExecutionId"], imageBuildVersionArn=arn, action="RESUME")
+    assert [s["status"] for s in _steps(ib, build["workflowExecutionId"])] == ["COMPLETED", "COMPLETED", "RUNNING", "PENDING"]
+    control.advance_builds(arn, to_end=True)
+    assert ib.get_image(imageBuildVersionArn=arn)["image"]["state"]["status"] == "AVAILABLE"
