@@ -242,7 +242,15 @@ class Tx:
 
     def _matching(self, type_: str, name_key: str, major, minor, patch, status) -> tuple[str, tuple]:
         sql = f"{_SELECT} WHERE {_SCOPE} AND type = ? AND {_NAME_RANGE}"
-        args = (self.account, self.region, type_) + _name_args(name_key)
+        # The leading version nodes given narrow the key range to theirs (sort keys spell
+        # them out), so asking for a version that does not exist yet reads no row of the
+        # name's other versions.
+        prefix = name_key + " "
+        for v in (major, minor, patch):
+            if v is None:
+                break
+            prefix += f"{v:010d}."
+        args = (self.account, self.region, type_, name_key, prefix, prefix + "~")
         for col, v in (("major", major), ("minor", minor), ("patch", patch)):
             if v is not None:
                 sql += f" AND {col} = ?"
@@ -250,7 +258,11 @@ class Tx:
         if status is not None:
             sql += " AND status = ?"
             args += (status,)
-        return sql + " ORDER BY major DESC, minor DESC, patch DESC, build DESC", args
+        # Newest first, by sort_key: within one name it orders as (major, minor, patch, build)
+        # does, and it is the index's own order, so LIMIT 1 reads one row. (Ordering by the
+        # version columns made SQLite read every row of the name's range and sort them: a
+        # CreateComponent slowed from 0.5 to 3 ms as one name reached 3,000 versions.)
+        return sql + " ORDER BY sort_key DESC", args
 
     def versions(self, type_: str, name_key: str, major=None, minor=None, patch=None, status=None) -> list[Row]:
         """Rows of one name, newest first; None nodes are wildcards."""
