@@ -182,18 +182,18 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
             return batch
 
         def newest_of(rows: list[Row]) -> list[Row]:
-            ranges = [(_version_start(r) if group == "version" else r.name_key + " ",
-                       version_end(r.name_key, *r.version) if group == "version" else name_end(r.name_key))
-                      for r in rows]
             # The page read its rows in key order: a group whose rows it read to the end (a
             # later key, or the end of the data, came after them) has its newest row in hand.
             # Usually every group (one build per version): no further statement.
-            known = {} if newest_first else _last_rows_read(fetched, ranges)
-            missing = [rng for rng in ranges if rng not in known]
+            known = {} if newest_first else _last_rows_read(fetched, group_of)
+            missing = [r for r in rows if group_of(r) not in known]
             if missing:  # one statement for the rest, not one per entry
-                for row in ctx.tx.last_in_ranges(kind, missing):
-                    known[next(rng for rng in missing if rng[0] <= row.sort_key < rng[1])] = row
-            return [known[rng] for rng in ranges if rng in known]
+                ranges = [(_version_start(r) if group == "version" else r.name_key + " ",
+                           version_end(r.name_key, *r.version) if group == "version" else name_end(r.name_key))
+                          for r in missing]
+                for row in ctx.tx.last_in_ranges(kind, ranges):
+                    known[group_of(row)] = row
+            return [known[g] for g in map(group_of, rows) if g in known]
     elif owner in ("Amazon", "Shared") or owner in catalog.MARKETPLACE_OWNERS:
         table = (managed_table(ctx, kind) if owner == "Amazon" else sharing.table(ctx, kind) if owner == "Shared"
                  else marketplace(owner, kind, ctx.region))
@@ -241,17 +241,19 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
     return rows, token
 
 
-def _last_rows_read(fetched: list[tuple[list[Row], bool]], ranges: list[tuple[str, str]]) -> dict:
-    """The last row read in each key range, where one batch read the range to its end: a
-    batch reads a contiguous run of keys, so a range whose rows are followed in the same
-    batch by a key past it (or by the end of the data: a short batch) was read whole.
+def _last_rows_read(fetched: list[tuple[list[Row], bool]], group_of) -> dict:
+    """The last row read of each group, where one batch read the group to its end: a batch
+    is a run of consecutive keys, so a group's row followed in the same batch by another
+    group's row (or ending a short batch: the end of the data) is the group's last row.
     (Between batches the page skips the rest of a listed group: no conclusion across them.)"""
     known = {}
     for batch, last in fetched:
-        for low, high in ranges:
-            inside = [r for r in batch if low <= r.sort_key < high]
-            if inside and (last or batch[-1].sort_key >= high):
-                known[(low, high)] = inside[-1]
+        for row, after in zip(batch, batch[1:]):
+            g = group_of(row)
+            if group_of(after) != g:
+                known[g] = row
+        if last and batch:
+            known[group_of(batch[-1])] = batch[-1]
     return known
 
 
