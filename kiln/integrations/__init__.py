@@ -24,7 +24,6 @@ import os
 from dataclasses import dataclass, field
 
 from kiln.integrations import moto_support, notes
-from kiln.integrations import clients as _clients
 
 log = logging.getLogger("kiln.integrations")
 
@@ -78,9 +77,19 @@ class Integrations:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
-        self.clients = _clients.shared(self.settings.endpoints)
+        self._clients = None
         self.kiln = None
         self.deliverer = None
+
+    @property
+    def clients(self):
+        """The botocore clients, made on first use: importing botocore.session costs ~80 ms
+        of every kiln's start-up, and kiln alone never needs it."""
+        if self._clients is None:
+            from kiln.integrations import clients
+
+            self._clients = clients.shared(self.settings.endpoints)
+        return self._clients
 
     @classmethod
     def from_env(cls, **overrides) -> "Integrations":

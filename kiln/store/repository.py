@@ -526,8 +526,8 @@ class Store:
             conn = self._reader()
             try:
                 yield Tx(conn, account, region, self.shape)
-            except _DRIVER_ERRORS as e:
-                if not _broken(conn):
+            except Exception as e:
+                if not _is_driver_error(e) or not _broken(conn):
                     raise
                 self._drop_reader()
                 raise _lost(e) from e
@@ -544,7 +544,7 @@ class Store:
                     conn.rollback()
                     raise
                 conn.invalidate()  # the server went away: the pool must not hand it out again
-                if isinstance(e, _DRIVER_ERRORS):
+                if _is_driver_error(e):
                     raise _lost(e) from e
                 raise
             conn.commit()
@@ -624,7 +624,9 @@ class Store:
                     if tx.inserted and self._statistics is not None:
                         self._statistics.added(tx.inserted)
                 return result
-            except _DRIVER_ERRORS as e:
+            except Exception as e:
+                if not _is_driver_error(e):
+                    raise
                 error = _wrapped(e)
                 if attempt == attempts - 1 or not _retryable(error):
                     if error is e:
@@ -712,8 +714,8 @@ class Store:
             conn = self._reader()
             try:
                 return conn.connection.driver_connection.execute(_sql(self.dialect, text), args).fetchone()
-            except _RAW_ERRORS:
-                if attempt == 2 or not _broken(conn):
+            except Exception as e:
+                if attempt == 2 or not _is_driver_error(e) or not _broken(conn):
                     raise
                 self._drop_reader()
 
@@ -855,21 +857,15 @@ class Store:
             self._clock_cache = None
 
 
-def _driver_errors() -> tuple:
-    """The drivers' own errors: statements run on the driver's connection, so a lock,
-    serialization or unique-key failure comes unwrapped."""
+def _is_driver_error(e: BaseException) -> bool:
+    """SQLAlchemy's errors and the drivers' own (statements run on the driver's connection,
+    so a lock, serialization or unique-key failure comes unwrapped). psycopg's are told by
+    their module, so a SQLite kiln never imports psycopg (80 ms of start-up) to name them."""
     import sqlite3
 
-    errors: tuple = (sqlite3.Error,)
-    try:
-        import psycopg
-    except ImportError:  # PostgreSQL support not installed
-        return errors
-    return errors + (psycopg.Error,)
-
-
-_RAW_ERRORS = _driver_errors()
-_DRIVER_ERRORS = (sa.exc.DBAPIError,) + _RAW_ERRORS
+    if isinstance(e, (sa.exc.DBAPIError, sqlite3.Error)):
+        return True
+    return isinstance(e, Exception) and type(e).__module__.startswith("psycopg")
 
 
 def _wrapped(e: Exception) -> Exception:
