@@ -34,9 +34,12 @@ SERVER = os.environ.get("KILN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.
 TARGETS = {("GetImage", 1): 0.3, ("GetImage", 2): 0.6, ("CreateImage", 1): 0.6, ("CreateImage", 2): 0.6}
 
 
+PIN = {"core": 0}  # --unpinned: None, so --workers 2 may use both cores (PostgreSQL and wrk share them)
+
+
 def serve(store_args: list[str], workers: int, port: int) -> c.Server:
     cmd = c.pinned([*c.kiln_executable(), "serve", "--port", str(port), *store_args, "--build-timing", "immediate",
-                    "--workers", str(workers)], 0)
+                    "--workers", str(workers)], PIN["core"])
     return c.Server(cmd, port, "/_kiln/health", dict(os.environ, KILN_LOG_LEVEL="warning"))
 
 
@@ -103,7 +106,10 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=int, default=5)
     p.add_argument("--creates", type=int, default=200, help="CreateImage calls per round")
+    p.add_argument("--unpinned", action="store_true", help="do not pin kiln to core 0 (wrk stays on core 1)")
     args = p.parse_args()
+    if args.unpinned:
+        PIN["core"] = None
     import psycopg
 
     print(f"# kiln on PostgreSQL vs SQLite, {datetime.date.today()}, {c.machine()}")
