@@ -169,12 +169,12 @@ def _cors_origins(given: tuple, host: str) -> None:
     """The web origins that may call the API: --cors-origin, else KILN_CORS_ORIGINS, else the
     loopback default on a loopback --host (none elsewhere); checked now and handed to the
     serving processes as KILN_CORS_ORIGINS."""
-    from kiln.http.app import CORS_VARIABLE, LOOPBACK_ORIGINS, parse_cors_origins
+    from kiln.http.app import CORS_VARIABLE, default_cors_origins, parse_cors_origins
 
     configured = os.environ.get(CORS_VARIABLE, "").strip()
     try:
-        origins = parse_cors_origins(list(given) or configured) if (given or configured) else (
-            LOOPBACK_ORIGINS if is_loopback(host) else ("none",))
+        origins = (parse_cors_origins(list(given) or configured) if (given or configured)
+                   else default_cors_origins(host))
     except ValueError as e:
         if given:
             raise click.BadParameter(str(e), param_hint="'--cors-origin'") from None

@@ -392,6 +392,14 @@ def parse_cors_origins(values) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def default_cors_origins(host: str) -> tuple[str, ...]:
+    """The origins that may call the API when none are configured: pages on this machine
+    when kiln listens on a loopback address, none otherwise."""
+    from kiln.config import is_loopback
+
+    return LOOPBACK_ORIGINS if is_loopback(host) else ("none",)
+
+
 def cors_policy(origins=None):
     """The Cors for `origins`, or by default for KILN_CORS_ORIGINS; unset, for the address kiln
     listens on (KILN_HOST): LOOPBACK_ORIGINS on a loopback address, none on any other. None:
@@ -401,9 +409,7 @@ def cors_policy(origins=None):
         if configured is not None and configured.strip():
             origins = parse_cors_origins(configured)
         else:
-            from kiln.config import is_loopback
-
-            origins = LOOPBACK_ORIGINS if is_loopback(os.environ.get("KILN_HOST", "127.0.0.1")) else ()
+            origins = default_cors_origins(os.environ.get("KILN_HOST", "127.0.0.1"))
     else:
         origins = parse_cors_origins(list(origins))
     origins = tuple(o for o in origins if o != "none")

@@ -118,16 +118,19 @@ _COLUMNS = (
 _COLUMN_NAMES = [c.name for c in _COLUMNS]
 _SELECT = f"SELECT {', '.join(_COLUMN_NAMES)} FROM resources"
 _SCOPE = "account = ? AND region = ?"
-# The primary key only: a plan that cannot go wrong without statistics (PostgreSQL
-# would otherwise weigh ix_resources_version, which also leads with account, region, type).
+# Rows of every account and region, each led by its scope (admin routes, due work).
+_SELECT_ANY_SCOPE = f"SELECT account, region, {', '.join(_COLUMN_NAMES)} FROM resources"
+_DELETE = f"DELETE FROM resources WHERE {_SCOPE} AND arn = ?"
+_DELETE_REFERENCES = f'DELETE FROM "references" WHERE {_SCOPE} AND from_arn = ?'
+# The primary key's columns only: with the secondary indexes led by type (revision 0005),
+# no other index fits, so the plan cannot go wrong without statistics.
 _RAW_GET = f"{_SELECT} WHERE {_SCOPE} AND arn = ?"
 _RAW_DOC = "SELECT {doc}, type FROM resources WHERE account = ? AND region = ? AND arn = ?"
 # As bytes (a BLOB cast): the fast path writes them into the response as they are.
 _SQLITE_DOC = _RAW_DOC.format(doc="CAST(doc AS BLOB)")
-_WRITTEN = [c for c in _COLUMN_NAMES]
-_INSERT = (f"INSERT INTO resources (account, region, {', '.join(_WRITTEN)}) "
-           f"VALUES (?, ?, {', '.join('?' for _ in _WRITTEN)})")
-_UPDATE = (f"UPDATE resources SET {', '.join(c + ' = ?' for c in _WRITTEN if c != 'arn')} "
+_INSERT = (f"INSERT INTO resources (account, region, {', '.join(_COLUMN_NAMES)}) "
+           f"VALUES (?, ?, {', '.join('?' for _ in _COLUMN_NAMES)})")
+_UPDATE = (f"UPDATE resources SET {', '.join(c + ' = ?' for c in _COLUMN_NAMES if c != 'arn')} "
            f"WHERE {_SCOPE} AND arn = ?")
 _NEXT_NUMBER = ("INSERT INTO counters (account, region, scope, value) VALUES (?, ?, ?, 1) "
                 "ON CONFLICT (account, region, scope) DO UPDATE SET value = counters.value + 1 RETURNING value")
@@ -175,6 +178,11 @@ class Tx:
     def _run(self, text: str, args: tuple = ()):
         return self._driver.execute(_sql(self._dialect, text), args)
 
+    def _run_many(self, text: str, rows: list[tuple]) -> None:
+        """One statement for each of `rows` (an executemany: one call into the driver)."""
+        if rows:
+            self._driver.cursor().executemany(_sql(self._dialect, text), rows)
+
     def _rows(self, text: str, args: tuple) -> list[Row]:
         return [_row(r) for r in self._run(text, args).fetchall()]
 
@@ -201,10 +209,8 @@ class Tx:
 
     def insert_many(self, rows: list[Row]) -> None:
         """Several rows in one statement execution (a build's workflow and step ids)."""
-        if rows:
-            cursor = self._driver.cursor()
-            cursor.executemany(_sql(self._dialect, _INSERT), [(self.account, self.region) + self._values(r) for r in rows])
-            self.inserted += len(rows)
+        self._run_many(_INSERT, [(self.account, self.region) + self._values(r) for r in rows])
+        self.inserted += len(rows)
 
     def save(self, row: Row) -> None:
         """Write back a row read in this transaction (document, status, engine columns)."""
@@ -212,16 +218,14 @@ class Tx:
         self._run(_UPDATE, values[1:] + (self.account, self.region, row.arn))
 
     def delete(self, arn: str) -> None:
-        self._run(f"DELETE FROM resources WHERE {_SCOPE} AND arn = ?", (self.account, self.region, arn))
-        self._run(f'DELETE FROM "references" WHERE {_SCOPE} AND from_arn = ?', (self.account, self.region, arn))
+        self._run(_DELETE, (self.account, self.region, arn))
+        self._run(_DELETE_REFERENCES, (self.account, self.region, arn))
 
     def delete_many(self, arns: list[str]) -> None:
         """Several rows (and what they referenced) in one statement execution each."""
-        if arns:
-            args = [(self.account, self.region, arn) for arn in arns]
-            cursor = self._driver.cursor()
-            cursor.executemany(_sql(self._dialect, f"DELETE FROM resources WHERE {_SCOPE} AND arn = ?"), args)
-            cursor.executemany(_sql(self._dialect, f'DELETE FROM "references" WHERE {_SCOPE} AND from_arn = ?'), args)
+        args = [(self.account, self.region, arn) for arn in arns]
+        self._run_many(_DELETE, args)
+        self._run_many(_DELETE_REFERENCES, args)
 
     def _values(self, row: Row) -> tuple:
         """The row's columns in _COLUMNS order, as stored."""
@@ -332,14 +336,12 @@ class Tx:
 
     # -- references ------------------------------------------------------
     def add_references(self, from_arn: str, to_arns) -> None:
-        rows = [(self.account, self.region, from_arn, a) for a in sorted(set(to_arns))]
-        if rows:
-            sql = 'INSERT INTO "references" (account, region, from_arn, to_arn) VALUES (?, ?, ?, ?)'
-            self._driver.cursor().executemany(_sql(self._dialect, sql), rows)
+        self._run_many('INSERT INTO "references" (account, region, from_arn, to_arn) VALUES (?, ?, ?, ?)',
+                       [(self.account, self.region, from_arn, a) for a in sorted(set(to_arns))])
 
     def set_references(self, from_arn: str, to_arns) -> None:
         """What `from_arn` uses is now `to_arns` (an update that changes them)."""
-        self._run(f'DELETE FROM "references" WHERE {_SCOPE} AND from_arn = ?', (self.account, self.region, from_arn))
+        self._run(_DELETE_REFERENCES, (self.account, self.region, from_arn))
         self.add_references(from_arn, to_arns)
 
     def referrers(self, to_arn: str) -> list[str]:
@@ -361,7 +363,7 @@ class Tx:
         """Rows of one type in every account and region (one ARN's, and only in
         `statuses`, when given), each with a Tx scoped to its own account and region
         (kiln's admin routes act across accounts)."""
-        sql = f"SELECT account, region, {', '.join(_COLUMN_NAMES)} FROM resources WHERE type = ?"
+        sql = f"{_SELECT_ANY_SCOPE} WHERE type = ?"
         args: tuple = (type_,)
         if arn is not None:
             sql += " AND arn = ?"
@@ -666,8 +668,7 @@ class Store:
         locked (FOR UPDATE); a row another replica is applying is skipped (SKIP
         LOCKED), and one it changed after this transaction began fails the
         transaction (REPEATABLE READ), which then runs again."""
-        sql = (f"SELECT account, region, {', '.join(_COLUMN_NAMES)} FROM resources "
-               "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due LIMIT 1")
+        sql = f"{_SELECT_ANY_SCOPE} WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due LIMIT 1"
         if self.dialect == "postgresql":
             sql += " FOR UPDATE SKIP LOCKED"
 
