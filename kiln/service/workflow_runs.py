@@ -8,7 +8,11 @@ When a build starts, each workflow it runs (the defaults, `build-image` then
 document: the steps whose `if` is false are SKIPPED, the rest get ids, their inputs
 (JSONPath references kept, resolved when the step runs) and the outputs they will
 report. The plan is stored in the build's timeline (kiln/engine/workflow_steps.py times
-it); ids are looked up through small rows of their own (WORKFLOW_RUN, keyed by the id).
+it). The ids of one plan share their first 23 characters after the prefix (the plan's
+key; the variant nibble `b` marks this form), so one small row per plan (WORKFLOW_RUN,
+keyed by the plan key) leads every one of them to its build: a build writes one lookup
+row, not one per run and step (13 by default; half of CreateImage's cost). Stores from
+before keep one row per id (variant `a`), looked up by the whole id.
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ from kiln.service.resource import iso, parse_arn
 from kiln.service.workflow_documents import parse_workflow_document
 from kiln.store import Row
 
-WORKFLOW_RUN = "workflow-run"   # lookup rows: wf-… and step-… ids -> the build they belong to
+WORKFLOW_RUN = "workflow-run"   # lookup rows: a plan's key (or, in older stores, an id) -> its build
+PLAN_KEY = "workflow-plan:"     # the row of a plan key
 STATE_OF = {"BUILD": "BUILDING", "TEST": "TESTING", "DISTRIBUTION": "DISTRIBUTING"}
 DEFAULTS = {"AMI": ("build/build-image", "test/test-image"),
             "DOCKER": ("build/build-container", "test/test-container", "distribution/distribute-container")}
@@ -39,6 +44,23 @@ def _actions() -> dict:
 def _id(prefix: str, *parts: str) -> str:
     h = hashlib.sha256("|".join(parts).encode()).hexdigest()
     return f"{prefix}-{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+def _plan_key(seed: str) -> str:
+    """The shared head of a plan's ids: UUID groups 1-4, variant `b` (older ids: `a`)."""
+    h = hashlib.sha256(seed.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-b{h[17:20]}"
+
+
+def _plan_id(prefix: str, key: str, *parts: str) -> str:
+    """An id of the plan `key`: its head, then 12 hex digits derived from `parts`."""
+    return f"{prefix}-{key}-{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:12]}"
+
+
+def _lookup_arn(execution_id: str) -> str:
+    """The WORKFLOW_RUN row that leads `execution_id` to its build."""
+    head = execution_id.split("-", 1)[-1][:23]
+    return PLAN_KEY + head if head[19:20] == "b" else execution_id
 
 
 @lru_cache(maxsize=256)
@@ -62,6 +84,7 @@ def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool,
     amis = done.get("outputResources", {}).get("amis") or []
     containers = done.get("outputResources", {}).get("containers") or []
     runs: dict[str, list] = {}
+    key = _plan_key(seed or build_arn)
     for i, config in enumerate(configs):
         row = workflows.resolve(ctx, config["workflowArn"], f"workflows[{i}].workflowArn")
         state = STATE_OF[row.doc["type"]]
@@ -72,12 +95,12 @@ def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool,
         for p in config.get("parameters") or ():
             declared = next((d for d in document.parameters if d["name"] == p["name"]), {})
             parameters[p["name"]] = _value(declared.get("type"), p["value"])
-        run_id = _id("wf", seed or build_arn, str(i), row.arn)
+        run_id = _plan_id("wf", key, str(i), row.arn)
         steps = []
         for j, step in enumerate(document.steps):
             action = step["action"]
             defaults = _actions().get(action, {})
-            planned = {"id": _id("step", run_id, str(j)), "name": step["name"], "action": action,
+            planned = {"id": _plan_id("step", key, run_id, str(j)), "name": step["name"], "action": action,
                        "onFailure": step["onFailure"],
                        "timeoutSeconds": step.get("timeoutSeconds", (defaults.get("timeoutSeconds") or {}).get("default")),
                        "skip": not _holds(step.get("if"), {"parameters": parameters, **env}),
@@ -99,13 +122,11 @@ def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool,
 
 
 def register(ctx, build_arn: str, runs: dict[str, list]) -> None:
-    """Make the ids of `runs` (wf-…, step-…) lead to their build."""
-    ctx.tx.insert_many([
-        Row(arn=key, type=WORKFLOW_RUN, name_key="-", name="-", created=ctx.now,
-            doc={"imageBuildVersionArn": build_arn, "workflowExecutionId": run["id"]})
-        for state_runs in runs.values() for run in state_runs
-        for key in [run["id"]] + [s["id"] for s in run["steps"]]
-    ])
+    """Make the ids of `runs` (wf-…, step-…; one plan, so one key) lead to their build."""
+    keys = {_lookup_arn(run["id"]) for state_runs in runs.values() for run in state_runs}
+    for key in sorted(keys):
+        ctx.tx.insert(Row(arn=key, type=WORKFLOW_RUN, name_key="-", name="-", created=ctx.now,
+                          doc={"imageBuildVersionArn": build_arn}))
 
 
 def _value(kind: str | None, values: list):
@@ -213,7 +234,7 @@ def _runs(row: Row) -> list[dict]:
 
 def _lookup(ctx, key: str, label: str) -> tuple[Row, dict, dict | None]:
     """The build, run and step (for a step id) an execution id names."""
-    found = ctx.tx.get(key, WORKFLOW_RUN)
+    found = ctx.tx.get(_lookup_arn(key), WORKFLOW_RUN)
     image = _image(ctx, found.doc["imageBuildVersionArn"]) if found is not None else None
     if image is not None:
         for run in _runs(image):
@@ -408,5 +429,6 @@ def _page(ctx, operation_name: str, request: dict, docs: list[dict]) -> tuple[li
 
 def forget(ctx, row: Row) -> None:
     """DeleteImage: the build's execution ids go with it."""
-    ctx.tx.delete_many([key for run in _runs(row) for key in [run["id"]] + [s["id"] for s in run["steps"]]])
+    ctx.tx.delete_many(sorted({_lookup_arn(key) for run in _runs(row)
+                               for key in [run["id"]] + [s["id"] for s in run["steps"]]}))
 

@@ -109,6 +109,33 @@ def test_get_workflow_execution_and_step_execution(ib):
     assert (step["workflowExecutionId"], step["imageBuildVersionArn"]) == (build["workflowExecutionId"], arn)
 
 
+def test_a_builds_execution_ids_lead_to_it_and_go_with_it(backend, ib):
+    # Every id of one build shares the plan's head (one lookup row per build, not one per
+    # run and step: kiln/service/workflow_runs.py); each still names its own run or step.
+    arn = image(ib)
+    runs = _runs(ib, arn)
+    steps = [s for r in runs for s in _steps(ib, r["workflowExecutionId"])]
+    ids = [r["workflowExecutionId"] for r in runs] + [s["stepExecutionId"] for s in steps]
+    assert len(set(ids)) == len(ids) == 2 + 7 + 4
+    assert {i.split("-", 1)[1][:23] for i in ids} == {ids[0][3:26]}
+    for s in steps:
+        got = ib.get_workflow_step_execution(stepExecutionId=s["stepExecutionId"])
+        assert (got["stepExecutionId"], got["name"], got["imageBuildVersionArn"]) == (s["stepExecutionId"], s["name"], arn)
+    if backend.kiln is not None:
+        with backend.kiln.store.transaction(ACCOUNT, "us-east-1", write=False) as tx:
+            assert [r.doc for r in tx.rows_of_scope(1000) if r.type == "workflow-run"] == [{"imageBuildVersionArn": arn}]
+    ib.delete_image(imageBuildVersionArn=arn)
+    with raises("ResourceNotFoundException",
+                f"The following resource 'WorkflowExecution' cannot be found: '{ids[0]}'."):
+        ib.get_workflow_execution(workflowExecutionId=ids[0])
+    with raises("ResourceNotFoundException",
+                f"The following resource 'WorkflowStepExecution' cannot be found: '{ids[-1]}'."):
+        ib.get_workflow_step_execution(stepExecutionId=ids[-1])
+    if backend.kiln is not None:
+        with backend.kiln.store.transaction(ACCOUNT, "us-east-1", write=False) as tx:
+            assert [r for r in tx.rows_of_scope(1000) if r.type == "workflow-run"] == []
+
+
 def test_without_tests_a_build_runs_no_test_workflow(ib):
     arn = image(ib, imageTestsConfiguration={"imageTestsEnabled": False})
     assert [r["type"] for r in _runs(ib, arn)] == ["BUILD"]
