@@ -20,6 +20,8 @@ import hashlib
 import json
 from functools import lru_cache
 
+import orjson
+
 from kiln import catalog
 from kiln.engine import timeline, workflow_steps
 from kiln.engine.timeline import IN_PROGRESS
@@ -97,17 +99,11 @@ def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool,
             parameters[p["name"]] = _value(declared.get("type"), p["value"])
         run_id = _plan_id("wf", key, str(i), row.arn)
         steps = []
-        for j, step in enumerate(document.steps):
-            action = step["action"]
-            defaults = _actions().get(action, {})
-            planned = {"id": _plan_id("step", key, run_id, str(j)), "name": step["name"], "action": action,
-                       "onFailure": step["onFailure"],
-                       "timeoutSeconds": step.get("timeoutSeconds", (defaults.get("timeoutSeconds") or {}).get("default")),
-                       "skip": not _holds(step.get("if"), {"parameters": parameters, **env}),
-                       "inputs": step.get("inputs") or {}}
-            for k in ("description", "maxAttempts"):
-                if k in step:
-                    planned[k] = step[k]
+        templates = _step_templates(row.arn, row.doc["data"], row.doc["type"],
+                                    orjson.dumps(parameters, option=orjson.OPT_SORT_KEYS),
+                                    orjson.dumps(env, option=orjson.OPT_SORT_KEYS))
+        for j, (action, fields) in enumerate(templates):
+            planned = {"id": _plan_id("step", key, run_id, str(j)), **fields}
             outputs = _outputs(action, planned["id"], amis, os_version, containers)
             if outputs is not None:
                 planned["outputs"] = outputs
@@ -119,6 +115,26 @@ def plan(ctx, build_arn: str, request: dict, platform: str, tests_enabled: bool,
                 run[k] = config[k]
         runs.setdefault(state, []).append(run)
     return runs
+
+
+@lru_cache(maxsize=256)
+def _step_templates(arn: str, text: str, kind: str, parameters: bytes, env: bytes) -> tuple[tuple[str, dict], ...]:
+    """A workflow's steps as every build with these parameters and environment plans them,
+    but for their ids and outputs: the same for each build of a recipe, so worked out once."""
+    document = _document(arn, text, kind)
+    data = {"parameters": orjson.loads(parameters), **orjson.loads(env)}
+    templates = []
+    for step in document.steps:
+        action = step["action"]
+        defaults = _actions().get(action, {})
+        fields = {"name": step["name"], "action": action, "onFailure": step["onFailure"],
+                  "timeoutSeconds": step.get("timeoutSeconds", (defaults.get("timeoutSeconds") or {}).get("default")),
+                  "skip": not _holds(step.get("if"), data), "inputs": step.get("inputs") or {}}
+        for k in ("description", "maxAttempts"):
+            if k in step:
+                fields[k] = step[k]
+        templates.append((action, fields))
+    return tuple(templates)
 
 
 def register(ctx, build_arn: str, runs: dict[str, list]) -> None:
@@ -148,18 +164,18 @@ def _outputs(action: str, step_id: str, amis: list, os_version: str | None, cont
     """What a step of `action` reports when it completes (the names the action documents;
     ids derived from the step, so they are stable)."""
     token = hashlib.sha256(step_id.encode()).hexdigest()
-    run_command = {"runCommandId": _id("rc", step_id)[3:], "status": "Success", "output": ""}
+    command_id = f"{token[:8]}-{token[8:12]}-4{token[13:16]}-a{token[17:20]}-{token[20:32]}"  # = _id("rc", step_id)[3:]
     if action == "LaunchInstance":
         return {"instanceId": "i-" + token[:17]}
     if action in ("CreateImage", "RegisterImage"):
         return {"imageId": amis[0]["image"]} if amis else {}
     if action == "CollectImageMetadata":
         out = {"osVersion": os_version} if os_version else {}
-        out["associationId"] = _id("as", step_id)[3:]
+        out["associationId"] = command_id
         return out
     if action in ("ExecuteComponents", "SanitizeInstance", "RunSysPrep", "RunCommand", "CollectImageScanFindings",
                   "BootstrapInstanceForContainer"):
-        return run_command
+        return {"runCommandId": command_id, "status": "Success", "output": ""}
     if action == "DistributeImage":
         return {"distributedImages": [{"region": a["region"], "accountId": a.get("accountId"), "imageId": a["image"]}
                                       for a in amis]}
