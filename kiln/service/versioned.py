@@ -209,11 +209,14 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
         return [], None
     seen: set = set()
 
+    # A version's rows share their sort key but for its last ten digits (the build): that
+    # prefix names the group, and the prefix + "~" is where the next version starts
+    # (repository.version_end), with no formatting per row.
     def group_of(row: Row):
         if group == "version":
-            return (row.name_key, row.major, row.minor, row.patch)
+            return row.sort_key[:-10]
         if group == "name":
-            return (row.name_key,)
+            return row.name_key
         return None
 
     def take(row: Row) -> bool:
@@ -229,7 +232,7 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
     def key_of(row: Row) -> str:
         # After a version (or name) is listed, the next page starts past all its builds.
         if group == "version":
-            return version_end(row.name_key, row.major, row.minor, row.patch)
+            return row.sort_key[:-10] + "~"
         if group == "name":
             return name_end(row.name_key)
         return row.sort_key
