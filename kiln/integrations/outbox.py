@@ -28,7 +28,7 @@ import time
 import uuid
 
 from kiln.integrations import notes, notifications
-from kiln.store import Row, Tx
+from kiln.store import Row
 
 log = logging.getLogger("kiln.integrations")
 
@@ -71,7 +71,7 @@ def wrap_store(integrations, store, lock=None) -> None:
             try:
                 result = fn(tx)
                 for row_account, row_region, row in rows_for(integrations, frame.notes):
-                    Tx(tx.conn, row_account, row_region, tx.shape).insert(row)
+                    tx.scoped(row_account, row_region).insert(row)
                     wrote.append(row)
             finally:
                 notes.pop(frame)

@@ -166,14 +166,18 @@ def _name_args(name_key: str) -> tuple:
 class Tx:
     """One request's view of the store, scoped to the caller's account and region."""
 
-    def __init__(self, conn: Connection, account: str, region: str, shape=None):
+    def __init__(self, conn: Connection, account: str, region: str, shape=None, root: "Tx | None" = None):
         self.conn = conn
         self.account = account
         self.region = region
         self.shape = shape  # Store.shape: the document filter of a row type, or None
         self._driver = conn.connection.driver_connection
         self._dialect = conn.dialect.name
-        self.inserted = 0  # rows added: Store keeps PostgreSQL's statistics fresh by it
+        # What the transaction wrote, counted on its first Tx (scoped views share it): rows
+        # added (Store keeps PostgreSQL's statistics fresh by them) and the earliest next_due.
+        self._root = root if root is not None else self
+        self.inserted = 0
+        self.earliest_written: float | None = None
 
     def _run(self, text: str, args: tuple = ()):
         return self._driver.execute(_sql(self._dialect, text), args)
@@ -186,10 +190,14 @@ class Tx:
     def _rows(self, text: str, args: tuple) -> list[Row]:
         return [_row(r) for r in self._run(text, args).fetchall()]
 
+    def scoped(self, account: str, region: str) -> "Tx":
+        """The same transaction, scoped to another account and region."""
+        return Tx(self.conn, account, region, self.shape, self._root)
+
     def of(self, account: str) -> "Tx":
         """The same transaction, scoped to another account in this region (the
         AWS-managed resources kiln keeps under the account `aws`)."""
-        return Tx(self.conn, account, self.region, self.shape)
+        return self.scoped(account, self.region)
 
     # -- resources -------------------------------------------------------
     def get(self, arn: str, type_: str | None = None) -> Row | None:
@@ -203,19 +211,28 @@ class Tx:
         r = self._run(_RAW_DOC.format(doc="doc"), (self.account, self.region, arn)).fetchone()
         return r[0] if r is not None and r[1] == type_ else None
 
+    def _wrote_due(self, next_due: float | None) -> None:
+        root = self._root
+        if next_due is not None and (root.earliest_written is None or next_due < root.earliest_written):
+            root.earliest_written = next_due
+
     def insert(self, row: Row) -> None:
         self._run(_INSERT, (self.account, self.region) + self._values(row))
-        self.inserted += 1
+        self._root.inserted += 1
+        self._wrote_due(row.next_due)
 
     def insert_many(self, rows: list[Row]) -> None:
         """Several rows in one statement execution (a build's workflow and step ids)."""
         self._run_many(_INSERT, [(self.account, self.region) + self._values(r) for r in rows])
-        self.inserted += len(rows)
+        self._root.inserted += len(rows)
+        for r in rows:
+            self._wrote_due(r.next_due)
 
     def save(self, row: Row) -> None:
         """Write back a row read in this transaction (document, status, engine columns)."""
         values = self._values(row)
         self._run(_UPDATE, values[1:] + (self.account, self.region, row.arn))
+        self._wrote_due(row.next_due)
 
     def delete(self, arn: str) -> None:
         self._run(_DELETE, (self.account, self.region, arn))
@@ -372,7 +389,7 @@ class Tx:
             statuses = tuple(statuses)
             sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
             args += statuses
-        return [(Tx(self.conn, r[0], r[1], self.shape), _row(r[2:])) for r in self._run(sql, args).fetchall()]
+        return [(self.scoped(r[0], r[1]), _row(r[2:])) for r in self._run(sql, args).fetchall()]
 
     # -- faults (admin) --------------------------------------------------
     def plan_fault(self, state: str, reason: str, account: str | None, region: str | None, step: str | None = None,
@@ -403,6 +420,17 @@ _EARLIEST_DUE = "SELECT next_due FROM resources WHERE next_due IS NOT NULL ORDER
 # The deployment's clock (kiln/engine/clock.py): a settings row every process reads.
 CLOCK_KEY = "clock"
 _CLOCK_SQL = "SELECT value FROM settings WHERE key = ?"
+
+
+def _merged_due(known: tuple[float | None, float] | None, written: float | None):
+    """The due cache after a write: `known` (earliest, when asked) with the write's own
+    earliest next_due folded in; nothing known stays unknown."""
+    if known is None:
+        return None
+    earliest, asked = known
+    if written is not None and (earliest is None or written < earliest):
+        earliest = written
+    return earliest, asked
 
 
 def _clock_text(offset: float, frozen: float | None) -> str:
@@ -632,11 +660,17 @@ class Store:
         for attempt in range(attempts):
             try:
                 if write:
-                    self._due_cache = None  # this write may plan new transitions
+                    # While it runs, this process's other requests ask the store; once it
+                    # commits, what it wrote is known here without asking: the earliest due
+                    # time it knew, or any earlier one the write planned. (A "due" answer is
+                    # always asked again, so work the write finished or moved later costs one
+                    # probe, never a missed transition; other processes' writes are noticed
+                    # within DUE_CACHE_SECONDS, as before.)
+                    known, self._due_cache = self._due_cache, None
                 with self.transaction(account, region, write) as tx:
                     result = fn(tx)
                 if write:
-                    self._due_cache = None
+                    self._due_cache = _merged_due(known, tx.earliest_written)
                     if tx.inserted and self._statistics is not None:
                         self._statistics.added(tx.inserted)
                 return result
@@ -690,7 +724,7 @@ class Store:
             r = tx._run(sql, (until,)).fetchone()
             if r is None:
                 return False
-            scoped, row = Tx(tx.conn, r[0], r[1], self.shape), _row(r[2:])
+            scoped, row = tx.scoped(r[0], r[1]), _row(r[2:])
             apply(scoped, row)
             scoped.save(row)
             return True

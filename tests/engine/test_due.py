@@ -88,6 +88,21 @@ def test_nothing_due_is_one_probe_and_nothing_applied(store):
     assert engine.catch_up(START + 10) == 2  # the firing, and its build's first step
 
 
+def test_a_write_tells_its_own_process_what_it_planned_without_another_probe(store, monkeypatch):
+    # Before every request the engine asks whether anything is due; the answer is kept 50 ms.
+    # A write of this process folds what it planned into that answer instead of dropping it.
+    probes = []
+    asked = store.earliest_due
+    monkeypatch.setattr(store, "earliest_due", lambda: probes.append(1) or asked())
+    assert not store.has_due(START) and len(probes) == 1
+    _add(store, "111111111111", "later", due=START + 10)
+    _add(store, "111111111111", "idle", type_="test/idle", due=None)
+    assert not store.has_due(START + 9) and len(probes) == 1  # known from the writes
+    assert store.has_due(START + 10) and len(probes) == 2  # "due" is always asked again
+    _add(store, "111111111111", "sooner", due=START + 5)
+    assert store.has_due(START + 5) and len(probes) == 3
+
+
 def test_a_handler_that_leaves_its_row_due_is_an_error_not_a_loop(store):
     _add(store, "111111111111", "stuck", type_="test/stuck")
     with pytest.raises(RuntimeError) as e:
