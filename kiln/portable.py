@@ -34,7 +34,7 @@ from kiln.store.schema_version import HEAD
 
 FORMAT = "kiln-state"
 VERSION = 1  # of the file's layout (header, rows, end); the rows' columns follow schemaRevision
-TABLES = ("resources", "counters", "references", "idempotency", "faults")
+TABLES = ("resources", "counters", "references", "idempotency", "execution_keys", "faults")
 # Columns holding JSON text in the store: written to the file as the JSON they hold.
 JSON_COLUMNS = {"resources": ("doc", "timeline"), "idempotency": ("response",), "faults": ("component",)}
 # Rows that belong to the deployment that wrote them, not to the state: an outbox row is a
@@ -45,7 +45,7 @@ SKIPPED_TYPES = ("outbox",)
 # of the revision before it: (table, row) -> (table, row) (or None to drop the row).
 # tests/portable/test_format.py keeps REVISIONS[-1] equal to the store's HEAD, and imports
 # tests/portable/fixtures/*.jsonl, files written by earlier kilns, which must keep importing.
-REVISIONS = ("0005",)
+REVISIONS = ("0005", "0006")
 UPGRADES: dict = {}
 
 

@@ -9,10 +9,11 @@ document: the steps whose `if` is false are SKIPPED, the rest get ids, their inp
 (JSONPath references kept, resolved when the step runs) and the outputs they will
 report. The plan is stored in the build's timeline (kiln/engine/workflow_steps.py times
 it). The ids of one plan share their first 23 characters after the prefix (the plan's
-key; the variant nibble `b` marks this form), so one small row per plan (WORKFLOW_RUN,
-keyed by the plan key) leads every one of them to its build: a build writes one lookup
-row, not one per run and step (13 by default; half of CreateImage's cost). Stores from
-before keep one row per id (variant `a`), looked up by the whole id.
+execution key; the variant nibble `b` marks this form), so one narrow row per plan (the
+store's execution_keys) leads every one of them to its build: a build writes one lookup
+row, not one `resources` row per run and step (13 by default: half of CreateImage's
+cost). Builds made before revision 0006 keep one WORKFLOW_RUN row per id (variant `a`),
+looked up by the whole id.
 """
 from __future__ import annotations
 
@@ -31,8 +32,7 @@ from kiln.service.resource import iso, parse_arn
 from kiln.service.workflow_documents import parse_workflow_document
 from kiln.store import Row
 
-WORKFLOW_RUN = "workflow-run"   # lookup rows: a plan's key (or, in older stores, an id) -> its build
-PLAN_KEY = "workflow-plan:"     # the row of a plan key
+WORKFLOW_RUN = "workflow-run"   # builds before revision 0006: a row per wf-/step- id -> its build
 STATE_OF = {"BUILD": "BUILDING", "TEST": "TESTING", "DISTRIBUTION": "DISTRIBUTING"}
 DEFAULTS = {"AMI": ("build/build-image", "test/test-image"),
             "DOCKER": ("build/build-container", "test/test-container", "distribution/distribute-container")}
@@ -59,10 +59,19 @@ def _plan_id(prefix: str, key: str, *parts: str) -> str:
     return f"{prefix}-{key}-{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:12]}"
 
 
-def _lookup_arn(execution_id: str) -> str:
-    """The WORKFLOW_RUN row that leads `execution_id` to its build."""
+def _execution_key(execution_id: str) -> str | None:
+    """The execution key of an id of this form (variant `b`); None for an older id."""
     head = execution_id.split("-", 1)[-1][:23]
-    return PLAN_KEY + head if head[19:20] == "b" else execution_id
+    return head if head[19:20] == "b" else None
+
+
+def _build_of(ctx, execution_id: str) -> str | None:
+    """The build ARN an execution or step id leads to, if any."""
+    key = _execution_key(execution_id)
+    if key is not None:
+        return ctx.tx.execution_key_build(key)
+    found = ctx.tx.get(execution_id, WORKFLOW_RUN)
+    return found.doc["imageBuildVersionArn"] if found is not None else None
 
 
 @lru_cache(maxsize=256)
@@ -139,10 +148,8 @@ def _step_templates(arn: str, text: str, kind: str, parameters: bytes, env: byte
 
 def register(ctx, build_arn: str, runs: dict[str, list]) -> None:
     """Make the ids of `runs` (wf-…, step-…; one plan, so one key) lead to their build."""
-    keys = {_lookup_arn(run["id"]) for state_runs in runs.values() for run in state_runs}
-    for key in sorted(keys):
-        ctx.tx.insert(Row(arn=key, type=WORKFLOW_RUN, name_key="-", name="-", created=ctx.now,
-                          doc={"imageBuildVersionArn": build_arn}))
+    for key in sorted({_execution_key(run["id"]) for state_runs in runs.values() for run in state_runs}):
+        ctx.tx.add_execution_key(key, build_arn)
 
 
 def _value(kind: str | None, values: list):
@@ -250,8 +257,8 @@ def _runs(row: Row) -> list[dict]:
 
 def _lookup(ctx, key: str, label: str) -> tuple[Row, dict, dict | None]:
     """The build, run and step (for a step id) an execution id names."""
-    found = ctx.tx.get(_lookup_arn(key), WORKFLOW_RUN)
-    image = _image(ctx, found.doc["imageBuildVersionArn"]) if found is not None else None
+    build_arn = _build_of(ctx, key)
+    image = _image(ctx, build_arn) if build_arn is not None else None
     if image is not None:
         for run in _runs(image):
             if run["id"] == key:
@@ -445,6 +452,7 @@ def _page(ctx, operation_name: str, request: dict, docs: list[dict]) -> tuple[li
 
 def forget(ctx, row: Row) -> None:
     """DeleteImage: the build's execution ids go with it."""
-    ctx.tx.delete_many(sorted({_lookup_arn(key) for run in _runs(row)
-                               for key in [run["id"]] + [s["id"] for s in run["steps"]]}))
+    ids = [key for run in _runs(row) for key in [run["id"]] + [s["id"] for s in run["steps"]]]
+    ctx.tx.delete_execution_keys(sorted({k for k in map(_execution_key, ids) if k is not None}))
+    ctx.tx.delete_many([i for i in ids if _execution_key(i) is None])  # a build from before revision 0006
 

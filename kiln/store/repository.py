@@ -21,7 +21,7 @@ from kiln.store.document_cache import DocumentCache
 from kiln.store.schema_version import open_schema
 from kiln.store.snapshot_reader import SnapshotReader
 from kiln.store.wal_index import HEADER_BYTES
-from kiln.store.schema import counters, faults, idempotency, references, resources, settings
+from kiln.store.schema import counters, execution_keys, faults, idempotency, references, resources, settings
 
 MAX_NODE = 2**30 - 1  # a semantic-version node's maximum, per the model docs
 DUE_CACHE_SECONDS = 0.05
@@ -366,6 +366,20 @@ class Tx:
         return [r[0] for r in self._run(sql, (self.account, self.region, to_arn)).fetchall()]
 
     # -- idempotency -----------------------------------------------------
+    # -- execution keys: a build's workflow execution and step ids -> the build -----
+    def add_execution_key(self, key: str, build_arn: str) -> None:
+        self._run("INSERT INTO execution_keys (account, region, key, image_build_version_arn) VALUES (?, ?, ?, ?)",
+                  (self.account, self.region, key, build_arn))
+
+    def execution_key_build(self, key: str) -> str | None:
+        r = self._run(f"SELECT image_build_version_arn FROM execution_keys WHERE {_SCOPE} AND key = ?",
+                      (self.account, self.region, key)).fetchone()
+        return r[0] if r is not None else None
+
+    def delete_execution_keys(self, keys: list[str]) -> None:
+        self._run_many(f"DELETE FROM execution_keys WHERE {_SCOPE} AND key = ?",
+                       [(self.account, self.region, key) for key in keys])
+
     def idempotent_get(self, operation: str, token: str) -> tuple[str, dict] | None:
         sql = f"SELECT request_hash, response FROM idempotency WHERE {_SCOPE} AND operation = ? AND token = ?"
         r = self._run(sql, (self.account, self.region, operation, token)).fetchone()
@@ -413,6 +427,9 @@ class Tx:
         return r[1], r[2], r[3], orjson.loads(r[4]) if r[4] else None
 
 
+# The tables of an account's and Region's state (not settings), in export order: faults
+# last (kiln/portable.py's file lists them so; a new table goes before faults).
+_KEPT = (resources, counters, references, idempotency, execution_keys, faults)
 DOCUMENT_CACHE_BYTES = 64 << 20
 # The earliest due piece of work. "IS NOT NULL" lets the index seek past the rows
 # with nothing due (every finished build) instead of stepping over them.
@@ -791,7 +808,7 @@ class Store:
         with self.engine.begin() as conn:
             if self.dialect == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")  # autocommit driver: the write lock, up front
-            for table in (resources, counters, references, idempotency, faults):
+            for table in _KEPT:
                 conn.execute(table.delete())
             conn.execute(settings.update().where(settings.c.key == CLOCK_KEY).values(value=_clock_text(0.0, None)))
         self._due_cache = None
@@ -818,9 +835,9 @@ class Store:
         plans as their JSON text, as stored. Read in one transaction, so one consistent
         state even while a server writes. `accounts`, `regions`: only the rows of those (a
         fault planned for any account or Region goes with every choice). Settings first,
-        then resources, counters, references, idempotency and faults, each in its primary
-        key's order (faults: in the order they were planned)."""
-        tables = (settings, resources, counters, references, idempotency, faults)
+        then the tables of _KEPT, each in its primary key's order (faults: in the order they
+        were planned)."""
+        tables = (settings, *_KEPT)
         with self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 conn.exec_driver_sql("BEGIN")  # one snapshot for every table (WAL)
@@ -851,7 +868,7 @@ class Store:
           primary key the store holds already are "conflicts" (up to 20) and nothing is written;
         - `settings_for(current settings {key: value}, alone)` gives the settings rows to
           write; `alone`: the store holds no row but these (after the deletions)."""
-        kept = (resources, counters, references, idempotency, faults)
+        kept = _KEPT
         by_name = {t.name: t for t in kept}
         grouped: dict[str, list[dict]] = {t.name: [] for t in kept}
         for table, row in rows:

@@ -46,7 +46,10 @@ sa.Index(
     resources.c.type, resources.c.account, resources.c.region, resources.c.name_key,
     resources.c.major, resources.c.minor, resources.c.patch, resources.c.build,
 )
-sa.Index("ix_resources_due", resources.c.next_due)
+# Only rows with work due (revision 0006): most rows (finished builds, recipes,
+# components...) have none, and every index entry is a page a commit writes.
+sa.Index("ix_resources_due", resources.c.next_due, sqlite_where=resources.c.next_due.isnot(None),
+         postgresql_where=resources.c.next_due.isnot(None))
 
 # Monotonic counters (build numbers): never reused, even after a delete.
 counters = sa.Table(
@@ -56,6 +59,20 @@ counters = sa.Table(
     sa.Column("region", sa.String(32), primary_key=True),
     sa.Column("scope", sa.String(600), primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+# A build's workflow execution and step ids share their head, the execution key
+# (kiln/service/workflow_runs.py): it leads them to their build (revision 0006). One
+# narrow row per build, in a table without rowid (on SQLite: one B-tree, one page a
+# commit writes, where a `resources` row touched five).
+execution_keys = sa.Table(
+    "execution_keys",
+    metadata,
+    sa.Column("account", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("image_build_version_arn", sa.String(1024), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # "from_arn uses to_arn": what blocks a delete with ResourceDependencyException.

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from kiln.store.schema_version import HEAD
 from tests.portable.test_format import FIXTURES
 from tests.portable.test_round_trip import cli
 
@@ -46,7 +47,7 @@ BAD = {
                        "upgrade kiln to import it"),
     "a newer schema": (lines(header(schemaRevision="0099", kiln="9.0.0"), END),
                        "{path} was written by a newer kiln (9.0.0, store schema revision 0099; this kiln knows revisions "
-                       "up to 0005): upgrade kiln to import it"),
+                       f"up to {HEAD}): upgrade kiln to import it"),
     "cut short": (lines(HEADER, FIRST), "{path} is cut short: it has no end line (was the export interrupted?)"),
     "cut mid-line": (lines(HEADER, FIRST[:200]), "{path} line 2: not JSON (unexpected end of data"),
     "counted wrong": (lines(HEADER, FIRST, FIRST.replace(b"eu-infra", b"eu-other"), END),
@@ -54,7 +55,7 @@ BAD = {
     "lines after the end": (lines(HEADER, FIRST, END, FIRST), "{path} line 4: more lines after the end line (line 3)"),
     "an unknown table": (lines(HEADER, {"table": "users", "row": {}}, END),
                          "{path} line 2: unknown table \"users\" (kiln's are resources, counters, references, "
-                         "idempotency, faults)"),
+                         "idempotency, execution_keys, faults)"),
     "an unknown column": (lines(HEADER, row(colour="red"), END), "{path} line 2: the resources table has no column 'colour'"),
     "a column of the wrong type": (lines(HEADER, row(major="1"), END),
                                    '{path} line 2: resources.major must be a whole number, not "1"'),

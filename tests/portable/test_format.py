@@ -41,7 +41,7 @@ def test_the_header_names_the_format_its_version_kiln_the_schema_revision_and_th
                       "clock": {"at": "2027-05-01T00:00:00.000Z", "epochSeconds": 1809129600.0, "frozen": True},
                       "selection": {"accounts": None, "regions": ["us-east-1"]}}
     assert lines[1:] == [{"end": {"rows": {"resources": 0, "counters": 0, "references": 0, "idempotency": 0,
-                                           "faults": 0}}}]
+                                           "execution_keys": 0, "faults": 0}}}]
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=os.path.basename)

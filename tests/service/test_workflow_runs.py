@@ -110,8 +110,9 @@ def test_get_workflow_execution_and_step_execution(ib):
 
 
 def test_a_builds_execution_ids_lead_to_it_and_go_with_it(backend, ib):
-    # Every id of one build shares the plan's head (one lookup row per build, not one per
-    # run and step: kiln/service/workflow_runs.py); each still names its own run or step.
+    # Every id of one build shares the plan's head, its execution key (one lookup row per
+    # build, not one per run and step: kiln/service/workflow_runs.py); each still names its
+    # own run or step.
     arn = image(ib)
     runs = _runs(ib, arn)
     steps = [s for r in runs for s in _steps(ib, r["workflowExecutionId"])]
@@ -121,9 +122,11 @@ def test_a_builds_execution_ids_lead_to_it_and_go_with_it(backend, ib):
     for s in steps:
         got = ib.get_workflow_step_execution(stepExecutionId=s["stepExecutionId"])
         assert (got["stepExecutionId"], got["name"], got["imageBuildVersionArn"]) == (s["stepExecutionId"], s["name"], arn)
+    head = ids[0][3:26]
     if backend.kiln is not None:
         with backend.kiln.store.transaction(ACCOUNT, "us-east-1", write=False) as tx:
-            assert [r.doc for r in tx.rows_of_scope(1000) if r.type == "workflow-run"] == [{"imageBuildVersionArn": arn}]
+            assert tx.execution_key_build(head) == arn
+            assert [r for r in tx.rows_of_scope(1000) if r.type == "workflow-run"] == []
     ib.delete_image(imageBuildVersionArn=arn)
     with raises("ResourceNotFoundException",
                 f"The following resource 'WorkflowExecution' cannot be found: '{ids[0]}'."):
@@ -133,7 +136,7 @@ def test_a_builds_execution_ids_lead_to_it_and_go_with_it(backend, ib):
         ib.get_workflow_step_execution(stepExecutionId=ids[-1])
     if backend.kiln is not None:
         with backend.kiln.store.transaction(ACCOUNT, "us-east-1", write=False) as tx:
-            assert [r for r in tx.rows_of_scope(1000) if r.type == "workflow-run"] == []
+            assert tx.execution_key_build(head) is None
 
 
 def test_without_tests_a_build_runs_no_test_workflow(ib):
