@@ -38,14 +38,12 @@ resources = sa.Table(
     sa.Column("next_due", sa.Float(precision=53)),           # engine: when the next transition is due
     sa.Column("timeline", sa.Text),                           # engine: the build plan, as JSON
 )
-# Led by `type` (revision 0005): every query using them names it, and a lookup by ARN,
-# which does not, then fits only the primary key, whatever the planner knows.
+# Led by `type` (revision 0005): every query using it names it, and a lookup by ARN,
+# which does not, then fits only the primary key, whatever the planner knows. Version
+# lookups use it too: a sort key spells out the name and version nodes, so a name's or a
+# version's rows are one range of it (revision 0006 dropped ix_resources_version, which
+# repeated that order column by column and cost every write a B-tree).
 sa.Index("ix_resources_list", resources.c.type, resources.c.account, resources.c.region, resources.c.sort_key)
-sa.Index(
-    "ix_resources_version",
-    resources.c.type, resources.c.account, resources.c.region, resources.c.name_key,
-    resources.c.major, resources.c.minor, resources.c.patch, resources.c.build,
-)
 # Only rows with work due (revision 0006): most rows (finished builds, recipes,
 # components...) have none, and every index entry is a page a commit writes.
 sa.Index("ix_resources_due", resources.c.next_due, sqlite_where=resources.c.next_due.isnot(None),
