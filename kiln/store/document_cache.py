@@ -27,6 +27,13 @@ from kiln.store.wal_index import HEADER_BYTES, header
 # 300,000 documents of 1.3-1.8 kB: +74 MiB counting 220 bytes, +65 MiB counting 520). Without
 # it, a 64 MiB cache grew the server's RSS by 78 MiB at 100,000 images.
 ENTRY_BYTES = 520
+# Once full, one read document in this many replaces an older one. When the documents
+# read outgrow the cache (GetImage over 100,000 or 1,000,000 images with a 64 MiB cache),
+# replacing one on every miss cycled 3 kB objects through 64 MiB of memory and made reads
+# slower than with no cache (0.90x at 100k, 0.95x at 1M: docs/performance.md); kept mostly
+# as they are, the documents cached still answer their share of reads and a miss costs a
+# lookup. A set of documents read again and again still comes in, a few reads later.
+ADMIT_WHEN_FULL = 8
 
 
 def _cost(key, doc: bytes) -> int:
@@ -45,6 +52,7 @@ class DocumentCache:
         self._bytes = 0
         self._seen = self._header[:HEADER_BYTES]
         self._lock = threading.Lock()
+        self._passed = 0  # misses not kept since the cache was last full and kept one
 
     def lookup(self, key):
         """(document or None, mark). Pass the mark to `keep` with what the SELECT read."""
@@ -62,6 +70,11 @@ class DocumentCache:
         size = _cost(key, doc)
         if size > self.max_bytes:
             return
+        if self._bytes + size > self.max_bytes:  # full: keeping it means dropping another
+            self._passed += 1  # (unlocked: a count a thread loses now and then changes nothing)
+            if self._passed < ADMIT_WHEN_FULL:
+                return
+            self._passed = 0
         with self._lock:
             if mark != self._seen:
                 return  # the database changed since the lookup: the read may be older than what is cached now

@@ -29,19 +29,33 @@ def test_a_read_older_than_the_last_seen_commit_is_not_kept(store):
     assert store.documents.lookup(key)[0] is None
 
 
-def test_documents_kept_stay_within_the_bound_oldest_dropped_first(store):
+def test_documents_kept_stay_within_the_bound_and_a_full_cache_takes_one_read_in_eight(store):
+    from kiln.store.document_cache import ADMIT_WHEN_FULL, ENTRY_BYTES
+
     for i in range(30):
         insert(store, f"arn{i}", '{"pad":"' + "x" * 90 + '"}')  # 100 bytes each
     for i in range(30):
         assert read(store, f"arn{i}") is not None
     # Each entry counts its document (100 bytes), its ARN and ENTRY_BYTES of bookkeeping
-    # (the process's memory, not only the documents, stays within the bound): 12 fit in 4,000.
-    from kiln.store.document_cache import ENTRY_BYTES
-
+    # (the process's memory, not only the documents, stays within the bound): 6 fit in 4,000.
     kept = store.documents._docs
-    cost = 100 + len("arn20") + ENTRY_BYTES
+    fit = 4000 // (100 + len("arn20") + ENTRY_BYTES)
     assert sum(len(d) + len(k[2]) + ENTRY_BYTES for k, d in kept.items()) <= 4000
-    assert [k[2] for k in kept] == [f"arn{i}" for i in range(30 - 4000 // cost, 30)]
+    # The first reads fill it; after that one read in ADMIT_WHEN_FULL replaces the oldest.
+    admitted = list(range(fit - 1 + ADMIT_WHEN_FULL, 30, ADMIT_WHEN_FULL))
+    assert [k[2] for k in kept] == [f"arn{i}" for i in list(range(len(admitted), fit)) + admitted]
+
+
+def test_a_document_read_again_and_again_comes_into_a_full_cache(store):
+    from kiln.store.document_cache import ADMIT_WHEN_FULL
+
+    for i in range(10):
+        insert(store, f"arn{i}", '{"pad":"' + "x" * 90 + '"}')
+    for i in range(9):
+        read(store, f"arn{i}")
+    for _ in range(ADMIT_WHEN_FULL):
+        assert read(store, "arn9") == b'{"pad":"' + b"x" * 90 + b'"}'
+    assert ("123456789012", "us-east-1", "arn9", "image") in store.documents._docs
 
 
 def test_an_in_memory_store_reads_without_a_cache_and_a_cache_of_0_bytes_keeps_nothing(tmp_path):
