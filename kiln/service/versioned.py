@@ -251,12 +251,12 @@ def _last_rows_read(fetched: list[tuple[list[Row], bool]], group_of) -> dict:
     (Between batches the page skips the rest of a listed group: no conclusion across them.)"""
     known = {}
     for batch, last in fetched:
-        for row, after in zip(batch, batch[1:]):
-            g = group_of(row)
-            if group_of(after) != g:
+        groups = [group_of(row) for row in batch]
+        for row, g, following in zip(batch, groups, groups[1:]):
+            if following != g:
                 known[g] = row
         if last and batch:
-            known[group_of(batch[-1])] = batch[-1]
+            known[groups[-1]] = batch[-1]
     return known
 
 

@@ -146,12 +146,18 @@ def _sql(dialect: str, text: str) -> str:
     return sql
 
 
+_new_object = object.__new__
+
+
 def _row(r) -> Row:
-    return Row(
-        arn=r[0], type=r[1], name_key=r[2], name=r[3], doc_text=r[4],
-        major=r[5], minor=r[6], patch=r[7], build=r[8], status=r[9], created=r[10],
-        content_hash=r[11], next_due=r[12], timeline_text=r[13], sort_key=r[14],
-    )
+    """A Row from a result row in _COLUMNS order. Filled slot by slot from the tuple: a call
+    with 15 keywords took 1 µs of the 6 µs a list spends per entry; this takes 0.2."""
+    row = _new_object(Row)
+    (row.arn, row.type, row.name_key, row.name, row.doc_text, row.major, row.minor, row.patch, row.build,
+     row.status, row.created, row.content_hash, row.next_due, row.timeline_text, row.sort_key) = r
+    row._doc = None
+    row._timeline = None
+    return row
 
 
 # sort_key starts with name_key + " ": bound it, so one name's rows are a range of
