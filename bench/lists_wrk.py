@@ -15,15 +15,13 @@ import base64
 import datetime
 import json
 import os
-import random
-import statistics
 import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as c  # noqa: E402
 from operations import QuietServer, moto_server_cmd  # noqa: E402
-from writes_wrk import DOC, headers, run_wrk, zip_bytes  # noqa: E402
+from writes_wrk import DOC, headers, in_turns, zip_bytes  # noqa: E402
 
 TARGET = 10.0
 WORKFLOW = ("name: wf\nschemaVersion: 1.0\nsteps:\n  - name: Launch\n    action: LaunchInstance\n"
@@ -90,24 +88,8 @@ def main():
             for label, body in cases.items():
                 op = label.split()[0]
                 kiln_req = ("POST", f"/{op}", json.dumps(body), headers("imagebuilder", kiln_json))
-                sides = {"kiln": (kiln.port, kiln_req), "moto": (moto_port, moto_req)}
-                for name, (port, req) in sides.items():
-                    r = run_wrk(port, *req, 1)
-                    if r["non2xx"]:
-                        raise SystemExit(f"{label}: {name} answered {r['non2xx']} non-2xx responses")
-                rps: dict = {"kiln": [], "moto": []}
-                for _ in range(args.rounds):
-                    order = list(sides)
-                    random.shuffle(order)
-                    for name in order:
-                        port, req = sides[name]
-                        rps[name].append(run_wrk(port, *req, args.seconds)["rps"])
-                ratios = [a / b for a, b in zip(rps["kiln"], rps["moto"])]
-                med = statistics.median(ratios)
-                print(f"{label:34s} kiln {statistics.median(rps['kiln']):7.0f} req/s  moto "
-                      f"{statistics.median(rps['moto']):6.0f} req/s  kiln/moto median {med:5.2f} "
-                      f"(min {min(ratios):.2f}, max {max(ratios):.2f})  target >= {TARGET}: {c.verdict(med >= TARGET)}",
-                      flush=True)
+                in_turns(label, {"kiln": (kiln.port, kiln_req), "moto": (moto_port, moto_req)}, args.rounds,
+                         args.seconds, width=34, target=TARGET)
         finally:
             kiln.stop()
             moto.stop()

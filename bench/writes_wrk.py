@@ -64,6 +64,31 @@ def run_wrk(port: int, method: str, path: str, body: str, hdrs: str, seconds: in
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "non2xx": int(bad.group(1)) if bad else 0}
 
 
+def in_turns(label: str, sides: dict, rounds: int, seconds: int, width: int = 20, target: float = TARGET) -> float:
+    """kiln against moto on one request each: both warmed (and checked to answer 2xx), then
+    `rounds` rounds of wrk for `seconds` against each in a new random order; prints req/s
+    and the ratio kiln/moto (median over rounds, min, max) and returns the median.
+    sides: {"kiln": (port, request), "moto": (port, request)}, a request being run_wrk's
+    (method, path, body, headers)."""
+    for name, (port, req) in sides.items():
+        r = run_wrk(port, *req, 1)
+        if r["non2xx"]:
+            raise SystemExit(f"{label}: {name} answered {r['non2xx']} non-2xx responses to {req[:2]}")
+    rps: dict = {name: [] for name in sides}
+    for _ in range(rounds):
+        order = list(sides)
+        random.shuffle(order)
+        for name in order:
+            port, req = sides[name]
+            rps[name].append(run_wrk(port, *req, seconds)["rps"])
+    ratios = [a / b for a, b in zip(rps["kiln"], rps["moto"])]
+    med = statistics.median(ratios)
+    print(f"{label:{width}s} kiln {statistics.median(rps['kiln']):7.0f} req/s  moto {statistics.median(rps['moto']):6.0f} "
+          f"req/s  kiln/moto median {med:5.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})  "
+          f"target >= {target}: {c.verdict(med >= target)}", flush=True)
+    return med
+
+
 def zip_bytes() -> str:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -137,23 +162,7 @@ def main():
             for op, (kiln_req, moto_req) in cases.items():
                 if op not in only:
                     continue
-                sides = {"kiln": (kiln.port, kiln_req), "moto": (moto_port, moto_req)}
-                for name, (port, req) in sides.items():  # warm, and check the requests are answered 2xx
-                    r = run_wrk(port, *req, 1)
-                    if r["non2xx"]:
-                        raise SystemExit(f"{op}: {name} answered {r['non2xx']} non-2xx responses to {req[:2]}")
-                rps: dict = {"kiln": [], "moto": []}
-                for _ in range(args.rounds):
-                    order = list(sides)
-                    random.shuffle(order)
-                    for name in order:
-                        port, req = sides[name]
-                        rps[name].append(run_wrk(port, *req, args.seconds)["rps"])
-                ratios = [a / b for a, b in zip(rps["kiln"], rps["moto"])]
-                med = statistics.median(ratios)
-                print(f"{op:20s} kiln {statistics.median(rps['kiln']):7.0f} req/s  moto {statistics.median(rps['moto']):6.0f} "
-                      f"req/s  kiln/moto median {med:5.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})  "
-                      f"target >= {TARGET}: {c.verdict(med >= TARGET)}", flush=True)
+                in_turns(op, {"kiln": (kiln.port, kiln_req), "moto": (moto_port, moto_req)}, args.rounds, args.seconds)
         finally:
             kiln.stop()
             moto.stop()

@@ -43,11 +43,6 @@ def _actions() -> dict:
     return catalog.workflow_actions()
 
 
-def _id(prefix: str, *parts: str) -> str:
-    h = hashlib.sha256("|".join(parts).encode()).hexdigest()
-    return f"{prefix}-{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
-
-
 def _plan_key(seed: str) -> str:
     """The shared head of a plan's ids: UUID groups 1-4, variant `b` (older ids: `a`)."""
     h = hashlib.sha256(seed.encode()).hexdigest()
@@ -171,7 +166,7 @@ def _outputs(action: str, step_id: str, amis: list, os_version: str | None, cont
     """What a step of `action` reports when it completes (the names the action documents;
     ids derived from the step, so they are stable)."""
     token = hashlib.sha256(step_id.encode()).hexdigest()
-    command_id = f"{token[:8]}-{token[8:12]}-4{token[13:16]}-a{token[17:20]}-{token[20:32]}"  # = _id("rc", step_id)[3:]
+    command_id = f"{token[:8]}-{token[8:12]}-4{token[13:16]}-a{token[17:20]}-{token[20:32]}"  # a UUID from the step's hash
     if action == "LaunchInstance":
         return {"instanceId": "i-" + token[:17]}
     if action in ("CreateImage", "RegisterImage"):
