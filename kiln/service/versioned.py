@@ -10,7 +10,7 @@ from kiln.service.resource import already_exists, depended_on, not_found, parse_
 from kiln.service.pagination import Sorted
 from kiln.service.versions import matches, wildcard
 from kiln.store import Row
-from kiln.store.repository import name_end, sort_key, version_end
+from kiln.store.repository import name_end, sort_key, version_of_key
 
 _CATALOG = {"image": catalog.managed_images, "component": catalog.managed_components, "workflow": catalog.managed_workflows}
 
@@ -188,9 +188,8 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
             known = {} if newest_first else _last_rows_read(fetched, group_of)
             missing = [r for r in rows if group_of(r) not in known]
             if missing:  # one statement for the rest, not one per entry
-                ranges = [(_version_start(r) if group == "version" else r.name_key + " ",
-                           version_end(r.name_key, *r.version) if group == "version" else name_end(r.name_key))
-                          for r in missing]
+                ranges = [(version_of_key(r.sort_key), version_of_key(r.sort_key) + "~") if group == "version"
+                          else (r.name_key + " ", name_end(r.name_key)) for r in missing]
                 for row in ctx.tx.last_in_ranges(kind, ranges):
                     known[group_of(row)] = row
             return [known[g] for g in map(group_of, rows) if g in known]
@@ -209,12 +208,11 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
         return [], None
     seen: set = set()
 
-    # A version's rows share their sort key but for its last ten digits (the build): that
-    # prefix names the group, and the prefix + "~" is where the next version starts
-    # (repository.version_end), with no formatting per row.
+    # A version's rows share their sort key but for the build's digits: that part names the
+    # group, and it + "~" is where the next version starts, with no formatting per row.
     def group_of(row: Row):
         if group == "version":
-            return row.sort_key[:-10]
+            return version_of_key(row.sort_key)
         if group == "name":
             return row.name_key
         return None
@@ -232,7 +230,7 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
     def key_of(row: Row) -> str:
         # After a version (or name) is listed, the next page starts past all its builds.
         if group == "version":
-            return row.sort_key[:-10] + "~"
+            return version_of_key(row.sort_key) + "~"
         if group == "name":
             return name_end(row.name_key)
         return row.sort_key
@@ -258,11 +256,6 @@ def _last_rows_read(fetched: list[tuple[list[Row], bool]], group_of) -> dict:
         if last and batch:
             known[groups[-1]] = batch[-1]
     return known
-
-
-def _version_start(row: Row) -> str:
-    """The sort key before every build of the row's version."""
-    return sort_key(row.name_key, row.major, row.minor, row.patch, 0)
 
 
 def version_doc(row: Row) -> dict:

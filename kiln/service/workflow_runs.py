@@ -447,7 +447,7 @@ def _page(ctx, operation_name: str, request: dict, docs: list[dict]) -> tuple[li
 
 def forget(ctx, row: Row) -> None:
     """DeleteImage: the build's execution ids go with it."""
-    ids = [key for run in _runs(row) for key in [run["id"]] + [s["id"] for s in run["steps"]]]
-    ctx.tx.delete_execution_keys(sorted({k for k in map(_execution_key, ids) if k is not None}))
-    ctx.tx.delete_many([i for i in ids if _execution_key(i) is None])  # a build from before revision 0006
+    keys = {i: _execution_key(i) for run in _runs(row) for i in [run["id"]] + [s["id"] for s in run["steps"]]}
+    ctx.tx.delete_execution_keys(sorted({k for k in keys.values() if k is not None}))
+    ctx.tx.delete_many([i for i, k in keys.items() if k is None])  # a build from before revision 0006
 

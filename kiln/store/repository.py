@@ -39,9 +39,16 @@ def name_end(name_key: str) -> str:
     return f"{name_key} ~"
 
 
-def version_end(name_key: str, major: int, minor: int, patch: int) -> str:
-    """A key after every build of one version and before the next version's."""
-    return f"{name_key} {major:010d}.{minor:010d}.{patch:010d}.~"
+def version_of_key(key: str) -> str:
+    """What the sort keys of one version's builds share: all but the build's ten digits.
+    The version's rows are the keys from it up to it + "~" (after every build of the
+    version, before the next version's)."""
+    return key[:-10]
+
+
+def _earlier(a: float | None, b: float | None) -> float | None:
+    """The earlier of two times, either of which may be None (nothing)."""
+    return a if b is None or (a is not None and a <= b) else b
 
 
 class Row:
@@ -218,9 +225,7 @@ class Tx:
         return r[0] if r is not None and r[1] == type_ else None
 
     def _wrote_due(self, next_due: float | None) -> None:
-        root = self._root
-        if next_due is not None and (root.earliest_written is None or next_due < root.earliest_written):
-            root.earliest_written = next_due
+        self._root.earliest_written = _earlier(self._root.earliest_written, next_due)
 
     def insert(self, row: Row) -> None:
         self._run(_INSERT, (self.account, self.region) + self._values(row))
@@ -228,7 +233,7 @@ class Tx:
         self._wrote_due(row.next_due)
 
     def insert_many(self, rows: list[Row]) -> None:
-        """Several rows in one statement execution (a build's workflow and step ids)."""
+        """Several rows in one statement execution."""
         self._run_many(_INSERT, [(self.account, self.region) + self._values(r) for r in rows])
         self._root.inserted += len(rows)
         for r in rows:
@@ -371,7 +376,6 @@ class Tx:
         sql = f'SELECT from_arn FROM "references" WHERE {_SCOPE} AND to_arn = ?'
         return [r[0] for r in self._run(sql, (self.account, self.region, to_arn)).fetchall()]
 
-    # -- idempotency -----------------------------------------------------
     # -- execution keys: a build's workflow execution and step ids -> the build -----
     def add_execution_key(self, key: str, build_arn: str) -> None:
         self._run("INSERT INTO execution_keys (account, region, key, image_build_version_arn) VALUES (?, ?, ?, ?)",
@@ -386,6 +390,7 @@ class Tx:
         self._run_many(f"DELETE FROM execution_keys WHERE {_SCOPE} AND key = ?",
                        [(self.account, self.region, key) for key in keys])
 
+    # -- idempotency -----------------------------------------------------
     def idempotent_get(self, operation: str, token: str) -> tuple[str, dict] | None:
         sql = f"SELECT request_hash, response FROM idempotency WHERE {_SCOPE} AND operation = ? AND token = ?"
         r = self._run(sql, (self.account, self.region, operation, token)).fetchone()
@@ -451,9 +456,7 @@ def _merged_due(known: tuple[float | None, float] | None, written: float | None)
     if known is None:
         return None
     earliest, asked = known
-    if written is not None and (earliest is None or written < earliest):
-        earliest = written
-    return earliest, asked
+    return _earlier(earliest, written), asked
 
 
 def _clock_text(offset: float, frozen: float | None) -> str:
@@ -603,7 +606,11 @@ class Store:
                     raise
                 driver.commit()
                 return
-            _start(conn)
+            # PostgreSQL: the engine's connections run REPEATABLE READ (see _engine), set on the
+            # driver and sent with the transaction's own BEGIN: no statement, no round trip. It
+            # still has to be SQLAlchemy's, for conn.commit() to commit it.
+            if not conn.in_transaction():
+                conn.begin()
             try:
                 yield Tx(conn, account, region, self.shape)
             except BaseException as e:
@@ -974,14 +981,6 @@ def _broken(conn: Connection) -> bool:
     except Exception:  # invalidated already
         return True
     return bool(getattr(driver, "broken", False) or (getattr(driver, "closed", False) is True))
-
-
-def _start(conn: Connection) -> None:
-    """A PostgreSQL write transaction: the engine's connections run REPEATABLE READ (see
-    _engine), set on the driver and sent with the transaction's own BEGIN: no statement,
-    no round trip. It still has to be SQLAlchemy's, for conn.commit() to commit it."""
-    if not conn.in_transaction():
-        conn.begin()
 
 
 def _engine(url: str) -> Engine:
