@@ -141,15 +141,13 @@ def main():
     try:
         with c.tempdir("kiln-pgscale-", None) as tmp, \
                 c.Server(cmd, port, "/_kiln/health", dict(os.environ, KILN_LOG_LEVEL="warning")):
-            made = [] if fresh else existing_builds(url)
-            fx = fixtures(port) if fresh else None
-            if fx is None:
-                h = c.Http(port)
-                fx = {"infrastructureConfigurationArn": h.call("ListInfrastructureConfigurations", {})[
+            if fresh:
+                made, fx = [], fixtures(port)
+                recipes = make_recipes(port, fx, args.recipes)
+            else:  # go on filling: the builds, recipes and infrastructure configuration it holds
+                made, recipes = existing_builds(url), existing_recipes(port)
+                fx = {"infrastructureConfigurationArn": c.Http(port).call("ListInfrastructureConfigurations", {})[
                     "infrastructureConfigurationSummaryList"][0]["arn"]}
-                recipes = [r["arn"] for r in h.call("ListImageRecipes", {"maxResults": 25})["imageRecipeSummaryList"]]
-                fx["imageRecipeArn"] = recipes[0]
-            recipes = make_recipes(port, fx, args.recipes) if fresh else existing_recipes(port)
             for size in sizes:
                 if len(made) < size:
                     t = time.perf_counter()

@@ -152,8 +152,12 @@ def census(data_dir: str) -> dict:
         db.close()
 
 
+ROLE = "arn:aws:iam::123456789012:role/ImageBuilderLifecycle"
+
+
 def add_lifecycle_policies(kiln, recipe_arn: str, keep: int = 1000) -> None:
-    """bench/time_driven.py's two policies over every build of the recipe."""
+    """Two lifecycle policies over every build of the recipe (here and in bench/time_driven.py):
+    DEPRECATE after 90 days; DELETE all but the newest `keep`."""
     recipe = c.handle(kiln, "GetImageRecipe", {"imageRecipeArn": recipe_arn})["imageRecipe"]
     selection = {"recipes": [{"name": recipe["name"], "semanticVersion": recipe["version"]}]}
     for name, details in (
@@ -162,7 +166,7 @@ def add_lifecycle_policies(kiln, recipe_arn: str, keep: int = 1000) -> None:
                        "filter": {"type": "COUNT", "value": keep}}]),
     ):
         c.handle(kiln, "CreateLifecyclePolicy", {
-            "name": name, "resourceType": "AMI_IMAGE", "executionRole": "arn:aws:iam::123456789012:role/Lifecycle",
+            "name": name, "resourceType": "AMI_IMAGE", "executionRole": ROLE,
             "resourceSelection": selection, "policyDetails": details, "clientToken": str(uuid.uuid4())})
 
 

@@ -20,14 +20,12 @@ import datetime
 import os
 import sys
 import time
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as c  # noqa: E402
 import scheduled_pipelines as sp  # noqa: E402
 
 DAY = 86_400.0
-ROLE = "arn:aws:iam::123456789012:role/ImageBuilderLifecycle"
 
 
 def count(kiln, type_: str, status: str | None = None) -> int:
@@ -54,16 +52,7 @@ def main():
         fixtures = c.create_fixtures(kiln)
         c.create_images_bulk(kiln, fixtures, args.images)
         sp.create_pipelines_bulk(kiln, fixtures, args.pipelines)
-        recipe = c.handle(kiln, "GetImageRecipe", {"imageRecipeArn": fixtures["imageRecipeArn"]})["imageRecipe"]
-        selection = {"recipes": [{"name": recipe["name"], "semanticVersion": recipe["version"]}]}
-        for name, details in (
-            ("age-out", [{"action": {"type": "DEPRECATE"}, "filter": {"type": "AGE", "value": 90, "unit": "DAYS"}}]),
-            ("newest-n", [{"action": {"type": "DELETE", "includeResources": {"amis": True}},
-                           "filter": {"type": "COUNT", "value": args.keep}}]),
-        ):
-            c.handle(kiln, "CreateLifecyclePolicy", {
-                "name": name, "resourceType": "AMI_IMAGE", "executionRole": ROLE, "resourceSelection": selection,
-                "policyDetails": details, "clientToken": str(uuid.uuid4())})
+        sp.add_lifecycle_policies(kiln, fixtures["imageRecipeArn"], args.keep)
         print(f"seeded {args.images} images, {args.pipelines} pipelines, 2 lifecycle policies "
               f"in {time.perf_counter() - t:.1f} s", flush=True)
         images_before = count(kiln, "image")
