@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from kiln.pytest_plugin import KilnControl
+from tests.support.documents import wait_workflow
 
 AL2023 = "arn:aws:imagebuilder:us-east-1:aws:image/amazon-linux-2023-x86/x.x.x"
 UPDATE_LINUX = "arn:aws:imagebuilder:us-east-1:aws:component/update-linux/x.x.x"
@@ -30,31 +31,6 @@ phases:
         action: ExecuteBash
         inputs:
           commands: ["test -f /etc/os-release"]
-"""
-WAIT_WORKFLOW = """\
-name: wait-build
-description: Builds an AMI once someone approves it
-schemaVersion: 1.0
-steps:
-  - name: LaunchBuildInstance
-    action: LaunchInstance
-    onFailure: Abort
-    inputs:
-      waitFor: "ssmAgent"
-  - name: WaitForApproval
-    action: WaitForAction
-    onFailure: Abort
-    timeoutSeconds: 43200
-  - name: CreateOutputAMI
-    action: CreateImage
-    onFailure: Abort
-    inputs:
-      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"
-  - name: TerminateBuildInstance
-    action: TerminateInstance
-    onFailure: Continue
-    inputs:
-      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"
 """
 
 
@@ -96,7 +72,8 @@ def seed(ib, control: KilnControl) -> dict:
     control.fail_next_build("BUILDING", FAILURE, step="CreateOutputAMI")
     failed = build("web")
     # A build waiting at WaitForApproval (the server's build timing moves it there).
-    workflow = ib.create_workflow(name="wait-build", semanticVersion="1.0.0", type="BUILD", data=WAIT_WORKFLOW,
+    workflow = ib.create_workflow(name="wait-build", semanticVersion="1.0.0", type="BUILD",
+                                  data=wait_workflow(timeout_seconds=43200),
                                   description="Builds an AMI once someone approves it")["workflowBuildVersionArn"]
     waiting = build("gated", workflows=[{"workflowArn": workflow}], executionRole="ImageBuilderRole")
     deadline = time.monotonic() + 30

@@ -7,36 +7,13 @@ import json
 from botocore.exceptions import ClientError
 
 from tests.service.builders import AL2023, HELLO, UPDATE_LINUX
+from tests.support.documents import wait_workflow
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
 FROZEN_AT = "2027-03-01T09:00:00Z"
 RELEASE = "arn:aws:imagebuilder:us-east-1:aws:image/amazon-linux-2023-x86/2027.2.1/1"  # published by build_state
 ROLE = "arn:aws:iam::123456789012:role/ImageBuilderLifecycle"
-WAIT_WORKFLOW = """\
-name: wait-build
-schemaVersion: 1.0
-steps:
-  - name: LaunchBuildInstance
-    action: LaunchInstance
-    onFailure: Abort
-    inputs:
-      waitFor: "ssmAgent"
-  - name: WaitForApproval
-    action: WaitForAction
-    onFailure: Abort
-    timeoutSeconds: 3600
-  - name: CreateOutputAMI
-    action: CreateImage
-    onFailure: Abort
-    inputs:
-      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"
-  - name: TerminateBuildInstance
-    action: TerminateInstance
-    onFailure: Continue
-    inputs:
-      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"
-"""
 TEMPLATE = "FROM {{{ imagebuilder:parentImage }}}\n{{{ imagebuilder:environments }}}\n{{{ imagebuilder:components }}}\n"
 
 
@@ -85,7 +62,7 @@ def build_state(ib, control, other=None, europe=None) -> dict:
     control.fail_next_build("BUILDING", "The build instance ran out of disk.", step="ApplyBuildComponents")
     arns["failed"] = ib.create_image(imageRecipeArn=recipe, infrastructureConfigurationArn=infra)["imageBuildVersionArn"]
     workflow = ib.create_workflow(name="wait-build", semanticVersion="1.0.0", type="BUILD",
-                                  data=WAIT_WORKFLOW)["workflowBuildVersionArn"]
+                                  data=wait_workflow(description=None))["workflowBuildVersionArn"]
     arns["waiting"] = ib.create_image(imageRecipeArn=recipe, infrastructureConfigurationArn=infra,
                                       workflows=[{"workflowArn": workflow}],
                                       executionRole="ImageBuilderRole")["imageBuildVersionArn"]

@@ -10,6 +10,7 @@ import pytest
 
 from kiln.pytest_plugin import KilnControl
 from tests.service.builders import ACCOUNT, image, infrastructure, recipe
+from tests.support.documents import wait_workflow
 from tests.support.errors import raises
 
 WF = re.compile(r"^wf-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -18,31 +19,6 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 MANAGED = "arn:aws:imagebuilder:us-east-1:aws:workflow"
 BUILD_STEPS = ["LaunchBuildInstance", "ApplyBuildComponents", "InventoryCollection", "RunSanitizeScript",
                "RunSysPrepScript", "CreateOutputAMI", "TerminateBuildInstance"]
-WAIT_WORKFLOW = """\
-name: wait-build
-description: Builds an AMI once someone approves it
-schemaVersion: 1.0
-steps:
-  - name: LaunchBuildInstance
-    action: LaunchInstance
-    onFailure: Abort
-    inputs:
-      waitFor: "ssmAgent"
-  - name: WaitForApproval
-    action: WaitForAction
-    onFailure: {on_failure}
-    timeoutSeconds: 3600
-  - name: CreateOutputAMI
-    action: CreateImage
-    onFailure: Abort
-    inputs:
-      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"
-  - name: TerminateBuildInstance
-    action: TerminateInstance
-    onFailure: Continue
-    inputs:
-      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"
-"""
 
 
 @pytest.fixture
@@ -62,7 +38,7 @@ def _steps(ib, run_id) -> list[dict]:
 
 def _waiting_build(ib, on_failure="Abort"):
     workflow = ib.create_workflow(name="wait-build", semanticVersion="1.0.0", type="BUILD",
-                                  data=WAIT_WORKFLOW.format(on_failure=on_failure))["workflowBuildVersionArn"]
+                                  data=wait_workflow(on_failure=on_failure))["workflowBuildVersionArn"]
     return image(ib, workflows=[{"workflowArn": workflow}], executionRole="ImageBuilderRole")
 
 
@@ -295,7 +271,7 @@ def test_cancelling_a_waiting_build(ib):
 
 def test_custom_workflows_need_an_execution_role(ib):
     workflow = ib.create_workflow(name="wait-build", semanticVersion="1.0.0", type="BUILD",
-                                  data=WAIT_WORKFLOW.format(on_failure="Abort"))["workflowBuildVersionArn"]
+                                  data=wait_workflow())["workflowBuildVersionArn"]
     with raises("InvalidParameterCombinationException",
                 "The value supplied for parameter 'executionRole' is not valid. An execution role is required when "
                 "custom workflows are specified."):

@@ -47,6 +47,37 @@ BUILD_COMPONENT_JSON = json.dumps({
     ]}],
 }, indent=2)
 
+def wait_workflow(on_failure: str = "Abort", timeout_seconds: int = 3600,
+                  description: str | None = "Builds an AMI once someone approves it") -> str:
+    """A BUILD workflow `wait-build` that launches an instance, waits for an approval
+    (SendWorkflowStepAction) with `on_failure` and `timeout_seconds`, then makes the AMI."""
+    return (
+        "name: wait-build\n"
+        + (f"description: {description}\n" if description else "")
+        + "schemaVersion: 1.0\n"
+        "steps:\n"
+        "  - name: LaunchBuildInstance\n"
+        "    action: LaunchInstance\n"
+        "    onFailure: Abort\n"
+        "    inputs:\n"
+        '      waitFor: "ssmAgent"\n'
+        "  - name: WaitForApproval\n"
+        "    action: WaitForAction\n"
+        f"    onFailure: {on_failure}\n"
+        f"    timeoutSeconds: {timeout_seconds}\n"
+        "  - name: CreateOutputAMI\n"
+        "    action: CreateImage\n"
+        "    onFailure: Abort\n"
+        "    inputs:\n"
+        '      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"\n'
+        "  - name: TerminateBuildInstance\n"
+        "    action: TerminateInstance\n"
+        "    onFailure: Continue\n"
+        "    inputs:\n"
+        '      instanceId.$: "$.stepOutputs.LaunchBuildInstance.instanceId"\n'
+    )
+
+
 BUILD_WORKFLOW_YAML = """\
 name: my-build
 description: Builds an AMI.
