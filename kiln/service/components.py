@@ -8,7 +8,7 @@ import orjson
 from kiln.errors import InvalidParameterCombinationException
 from kiln.integrations import s3
 from kiln.protocol.stored import fragment
-from kiln.service import arns, operation, sharing, versioned
+from kiln.service import arns, list_entries, operation, sharing, versioned
 from kiln.service.component_documents import parse_component_document
 from kiln.service.filters import compile_filters, group_by
 from kiln.service.resource import check_dry_run, iso, not_found, parse_arn, references
@@ -132,7 +132,8 @@ def list_components(ctx, request):
 
     group = group_by(request)
     rows, token = versioned.list_rows(ctx, TYPE, "ListComponents", request, keep, request.get("owner"), group)
-    return {"componentVersionList": [_version_entry(r) for r in rows], "nextToken": token}
+    return {"componentVersionList": [list_entries.entry("ComponentVersion", r, _version_entry) for r in rows],
+            "nextToken": token}
 
 
 def _version_entry(row: Row) -> dict:

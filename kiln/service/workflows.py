@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kiln.errors import invalid_value
 from kiln.protocol.stored import fragment
-from kiln.service import arns, operation, versioned
+from kiln.service import arns, list_entries, operation, versioned
 from kiln.service.components import content_hash, read_document
 from kiln.service.filters import compile_filters, group_by
 from kiln.service.resource import check_dry_run, iso, not_found, parse_arn, references
@@ -95,7 +95,8 @@ def list_workflows(ctx, request):
     types = _types(filters)
     entries, token = _across_kinds(ctx, "ListWorkflows", request, types, lambda kind, req: versioned.list_rows(
         ctx, kind, "ListWorkflows", req, keep, owner, group))
-    return {"workflowVersionList": [versioned.version_doc(r) for r in entries], "nextToken": token}
+    return {"workflowVersionList": [list_entries.entry("WorkflowVersion", r, versioned.version_doc) for r in entries],
+            "nextToken": token}
 
 
 @operation("ListWorkflowBuildVersions")
