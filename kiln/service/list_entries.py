@@ -30,7 +30,7 @@ def _shape_filter(shape: str):
 def entry(shape: str, row: Row, build) -> orjson.Fragment | dict:
     """build(row) -> the entry as a dict, filtered by `shape` and serialized once per stored row."""
     text = row.doc_text
-    if text is None:  # a row made in memory (the AWS-managed catalog): the response's filter takes it as it is
+    if text is None:  # a row made in memory (a shared resource seen by another account): the response's filter takes it
         return build(row)
     key = (shape, row.arn, row.status, text)
     found = _memo.get(key)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import orjson
+
 from kiln import catalog
 from kiln.service import arns, pagination, sharing
 from kiln.service.resource import already_exists, depended_on, not_found, parse_arn
@@ -40,6 +42,8 @@ def marketplace(owner: str, kind: str, region: str) -> Sorted:
 
 
 def _table(kind: str, docs) -> Sorted:
+    # Each row carries its document's text too, as a stored row does: list pages then
+    # remember its entry (kiln/service/list_entries.py) instead of filtering it each time.
     rows = []
     for doc in docs:
         parsed = arns.parse(doc["arn"])
@@ -49,7 +53,7 @@ def _table(kind: str, docs) -> Sorted:
         build = parsed.build
         rows.append(Row(
             arn=doc["arn"], type=kind, name_key=parsed.name, name=doc["name"], doc=doc,
-            major=major, minor=minor, patch=patch, build=build,
+            doc_text=orjson.dumps(doc).decode(), major=major, minor=minor, patch=patch, build=build,
             status=(doc.get("state") or {}).get("status", "ACTIVE"),
             sort_key=sort_key(parsed.name, major, minor, patch, build),
         ))
