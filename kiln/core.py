@@ -129,6 +129,9 @@ class Kiln:
         self.engine.catch_up(now)
 
         def run(tx):
+            if op.arn_members and not op.is_read:
+                # The resources the request names, asked for with its first statement.
+                tx.prefetch([v for v in map(params.get, op.arn_members) if v is not None])
             ctx = Context(tx, who.account, who.region, request_id, now, self.seconds_per_state, self.store.secret)
             return _idempotent(op, params, lambda: handler(ctx, params), tx, now)
 

@@ -27,6 +27,7 @@ class Operation:
     label: str | None = None        # the URI label member, for /tags/{resourceArn}
     query: dict[str, str] = field(default_factory=dict)  # wire name -> member name
     body_members: tuple[str, ...] = ()
+    arn_members: tuple[str, ...] = ()  # top-level string members naming a resource by ARN
 
     @property
     def is_read(self) -> bool:
@@ -49,6 +50,7 @@ def operations() -> dict[str, Operation]:
         token = label = None
         query: dict[str, str] = {}
         body: list[str] = []
+        named: list[str] = []
         if inp is not None:
             for member_name, member in inp.members.items():
                 loc = member.serialization.get("location")
@@ -60,6 +62,8 @@ def operations() -> dict[str, Operation]:
                     body.append(member_name)
                 if member.metadata.get("idempotencyToken"):
                     token = member_name
+                if member_name.endswith("Arn") and member.type_name == "string":
+                    named.append(member_name)
         ops[name] = Operation(
             name=name,
             method=op.http["method"],
@@ -71,6 +75,7 @@ def operations() -> dict[str, Operation]:
             label=label,
             query=query,
             body_members=tuple(body),
+            arn_members=tuple(named),
         )
     return ops
 

@@ -223,15 +223,14 @@ def start_build(ctx, request: dict, build_type: str, source_pipeline_arn: str | 
 
 def ensure_version_row(ctx, build: Row, os_version: str | None) -> None:
     version_arn = build.arn.rsplit("/", 1)[0]
-    if ctx.tx.get(version_arn, VERSION_TYPE) is not None:
-        return
     doc = {"arn": version_arn, "name": build.name, "type": build.doc["type"], "version": build.doc["version"].split("/")[0],
            "platform": build.doc["platform"]}
     if os_version:
         doc["osVersion"] = os_version
     doc.update(owner=ctx.account, dateCreated=build.doc["dateCreated"], buildType=build.doc["buildType"], tags={})
-    ctx.tx.insert(Row(arn=version_arn, type=VERSION_TYPE, name_key=build.name_key, name=build.name, doc=doc,
-                      major=build.major, minor=build.minor, patch=build.patch, created=ctx.now))
+    # The version's first build makes its row; later builds leave it as it is.
+    ctx.tx.insert_if_absent(Row(arn=version_arn, type=VERSION_TYPE, name_key=build.name_key, name=build.name,
+                                doc=doc, major=build.major, minor=build.minor, patch=build.patch, created=ctx.now))
 
 
 def resolve(ctx, arn: str, param: str = "imageBuildVersionArn") -> Row:

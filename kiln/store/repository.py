@@ -142,6 +142,10 @@ _UPDATE = (f"UPDATE resources SET {', '.join(c + ' = ?' for c in _COLUMN_NAMES i
 _NEXT_NUMBER = ("INSERT INTO counters (account, region, scope, value) VALUES (?, ?, ?, 1) "
                 "ON CONFLICT (account, region, scope) DO UPDATE SET value = counters.value + 1 RETURNING value")
 _SQL: dict[tuple[str, str], str] = {}
+# A PostgreSQL write transaction's own BEGIN (see Store.transaction): REPEATABLE READ, so that
+# replicas sharing the database never silently overwrite each other's changes.
+_PG_BEGIN = b"BEGIN ISOLATION LEVEL REPEATABLE READ"
+_PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE, named without importing psycopg
 
 
 def _sql(dialect: str, text: str) -> str:
@@ -191,13 +195,18 @@ class Tx:
         self._root = root if root is not None else self
         self.inserted = 0
         self.earliest_written: float | None = None
+        self._ahead: dict = {}  # (account, region, arn) -> the cursor of a prefetched get (root only)
 
     def _run(self, text: str, args: tuple = ()):
+        ahead = self._root._ahead
+        if ahead and not text.startswith("SELECT"):
+            ahead.clear()  # prefetched answers hold until the transaction's next write
         return self._driver.execute(_sql(self._dialect, text), args)
 
     def _run_many(self, text: str, rows: list[tuple]) -> None:
         """One statement for each of `rows` (an executemany: one call into the driver)."""
         if rows:
+            self._root._ahead.clear()
             self._driver.cursor().executemany(_sql(self._dialect, text), rows)
 
     def _rows(self, text: str, args: tuple) -> list[Row]:
@@ -213,8 +222,25 @@ class Tx:
         return self.scoped(account, self.region)
 
     # -- resources -------------------------------------------------------
+    def prefetch(self, arns) -> None:
+        """Ask for these rows now without waiting for them; get() takes the answer (until
+        the transaction's next write). On PostgreSQL they travel with the next statement
+        that waits (Store.transaction's pipeline): a CreateImage's recipe, configuration
+        and idempotency lookups cost one round trip, not three. On SQLite a read costs no
+        round trip: nothing to do."""
+        if self._dialect == "sqlite":
+            return
+        ahead = self._root._ahead
+        for arn in arns:
+            key = (self.account, self.region, arn)
+            if key not in ahead:
+                ahead[key] = self._run(_RAW_GET, key)
+
     def get(self, arn: str, type_: str | None = None) -> Row | None:
-        r = self._run(_RAW_GET, (self.account, self.region, arn)).fetchone()
+        key = (self.account, self.region, arn)
+        ahead = self._root._ahead
+        cursor = ahead.pop(key, None) if ahead else None
+        r = (cursor if cursor is not None else self._run(_RAW_GET, key)).fetchone()
         if r is None or (type_ is not None and r[1] != type_):
             return None
         return _row(r)
@@ -229,6 +255,13 @@ class Tx:
 
     def insert(self, row: Row) -> None:
         self._run(_INSERT, (self.account, self.region) + self._values(row))
+        self._root.inserted += 1
+        self._wrote_due(row.next_due)
+
+    def insert_if_absent(self, row: Row) -> None:
+        """Insert the row unless one with its ARN exists: a write with no read before it
+        (on PostgreSQL, sent without waiting, as the transaction's other writes)."""
+        self._run(_INSERT + " ON CONFLICT DO NOTHING", (self.account, self.region) + self._values(row))
         self._root.inserted += 1
         self._wrote_due(row.next_due)
 
@@ -606,22 +639,39 @@ class Store:
                     raise
                 driver.commit()
                 return
-            # PostgreSQL: the engine's connections run REPEATABLE READ (see _engine), set on the
-            # driver and sent with the transaction's own BEGIN: no statement, no round trip. It
-            # still has to be SQLAlchemy's, for conn.commit() to commit it.
-            if not conn.in_transaction():
-                conn.begin()
+            # PostgreSQL: the transaction runs in psycopg's pipeline mode. A write is sent
+            # without waiting for its answer; a read sends whatever is queued with it and
+            # waits once; the last writes travel with COMMIT. BEGIN is kiln's own statement
+            # (the connection in autocommit for the while), so it travels with the first
+            # read: psycopg's implicit BEGIN would wait for its answer. A CreateImage made
+            # 13 round trips here, now 8. A write that fails is reported by the next read
+            # or by COMMIT, still inside this block, so Store.run sees it as before.
+            driver = conn.connection.driver_connection
+            driver.autocommit = True
             try:
-                yield Tx(conn, account, region, self.shape)
+                with driver.pipeline():
+                    driver.execute(_PG_BEGIN)
+                    try:
+                        yield Tx(conn, account, region, self.shape)
+                    except BaseException:
+                        try:
+                            driver.execute(b"ROLLBACK")  # sent with the pipeline's last sync
+                        except Exception:  # noqa: BLE001 - the connection failed: handled below
+                            pass
+                        raise
+                    driver.execute(b"COMMIT")
             except BaseException as e:
-                if not _broken(conn):
-                    conn.rollback()
+                if _broken(conn):
+                    conn.invalidate()  # the server went away: the pool must not hand it out again
+                    if _is_driver_error(e):
+                        raise _lost(e) from e
                     raise
-                conn.invalidate()  # the server went away: the pool must not hand it out again
-                if _is_driver_error(e):
-                    raise _lost(e) from e
+                if driver.info.transaction_status != _PG_IDLE:
+                    driver.rollback()  # a statement failed: the queued ROLLBACK was skipped with the rest
                 raise
-            conn.commit()
+            finally:
+                if not driver.closed:
+                    driver.autocommit = False
 
     def read_doc(self, account: str, region: str, arn: str, type_: str) -> bytes | None:
         """Tx.doc_text in its own read, as bytes. A SQLite file is read through the
