@@ -649,14 +649,18 @@ class Store:
             driver = conn.connection.driver_connection
             driver.autocommit = True
             try:
-                with driver.pipeline():
+                with driver.pipeline() as pipeline:
                     driver.execute(_PG_BEGIN)
                     try:
                         yield Tx(conn, account, region, self.shape)
                     except BaseException:
+                        # ROLLBACK, and the pipeline synced here: left to the block's end, a
+                        # failed statement (a conflict Store.run retries) would make psycopg
+                        # log a warning for every retry.
                         try:
-                            driver.execute(b"ROLLBACK")  # sent with the pipeline's last sync
-                        except Exception:  # noqa: BLE001 - the connection failed: handled below
+                            driver.execute(b"ROLLBACK")
+                            pipeline.sync()
+                        except Exception:  # noqa: BLE001 - skipped after a failed statement, or the connection failed: below
                             pass
                         raise
                     driver.execute(b"COMMIT")
