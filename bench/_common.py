@@ -136,13 +136,21 @@ class Server:
         self.cmd, self.port, self.health = cmd, port, health
         self.env = env
         self.proc: subprocess.Popen | None = None
+        self.errors = None  # the file the server's stderr goes to
         self.started_in = float("nan")
 
     def start(self, timeout: float = 30.0) -> "Server":
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env,
+        # stderr goes to a file, not a pipe: a pipe nobody reads fills after 64 kB of warnings,
+        # and then the server blocks in its logger (seen: a PostgreSQL fill hung that way).
+        self.errors = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=self.errors, env=self.env,
                                      start_new_session=True)
-        self.started_in = wait_healthy(self.port, self.health, t0, timeout, self.proc)
+        try:
+            self.started_in = wait_healthy(self.port, self.health, t0, timeout, self.proc)
+        except RuntimeError as e:
+            self.errors.seek(0)
+            raise RuntimeError(f"{e}\n{self.errors.read().decode(errors='replace')}") from None
         return self
 
     @property
@@ -160,8 +168,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        if self.errors is not None:
+            self.errors.close()
         self.proc = None
 
     def __enter__(self):
