@@ -132,8 +132,7 @@ def list_components(ctx, request):
 
     group = group_by(request)
     rows, token = versioned.list_rows(ctx, TYPE, "ListComponents", request, keep, request.get("owner"), group)
-    return {"componentVersionList": [list_entries.entry("ComponentVersion", r, _version_entry) for r in rows],
-            "nextToken": token}
+    return {"componentVersionList": list_entries.entries("ComponentVersion", rows, _version_entry), "nextToken": token}
 
 
 def _version_entry(row: Row) -> dict:

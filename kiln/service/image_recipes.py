@@ -8,7 +8,7 @@ from kiln.errors import (
 )
 from kiln.integrations import ec2
 from kiln.protocol.stored import fragment
-from kiln.service import arns, components, operation, pagination, sharing, versioned
+from kiln.service import arns, components, list_entries, operation, pagination, sharing, versioned
 from kiln.service.resource import already_exists, check_dry_run, iso, not_found, parse_arn, references
 from kiln.service.versions import MAX_NODE, wildcard
 from kiln.store import Row
@@ -202,4 +202,4 @@ def list_image_recipes(ctx, request):
     rows, token = pagination.list_kind(ctx, TYPE, "ListImageRecipes", request, allowed)
     if owner not in (None, "Self"):
         return {"imageRecipeSummaryList": [], "nextToken": None}  # no recipes are sold to kiln accounts
-    return {"imageRecipeSummaryList": [r.doc for r in rows], "nextToken": token}
+    return {"imageRecipeSummaryList": list_entries.entries("ImageRecipeSummary", rows), "nextToken": token}

@@ -15,8 +15,8 @@ from kiln.errors import (
 )
 from kiln.protocol.stored import fragment
 from kiln.service import (
-    arns, container_recipes, distribution_configurations, image_recipes, operation, sharing, versioned, workflow_runs,
-    workflows,
+    arns, container_recipes, distribution_configurations, image_recipes, list_entries, operation, sharing, versioned,
+    workflow_runs, workflows,
 )
 from kiln.service.filters import compile_filters, group_by
 from kiln.service.resource import depended_on, iso, not_found, parse_arn, references, unversioned
@@ -282,7 +282,7 @@ def list_images(ctx, request):
     else:
         kind = VERSION_TYPE if owner in (None, "Self") else None
         rows, token = versioned.list_rows(ctx, kind, "ListImages", request, keep, owner, "name" if group == "name" else "build")
-        entries = [r.doc for r in rows]
+        entries = list_entries.entries("ImageVersion", rows)
     return {"imageVersionList": entries, "nextToken": token}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kiln.errors import InvalidRequestException, invalid_value
 from kiln.protocol.stored import fragment
-from kiln.service import arns, operation, pagination
+from kiln.service import arns, list_entries, operation, pagination
 from kiln.service.resource import already_exists, check_dry_run, depended_on, iso, not_found, parse_arn
 from kiln.store import Row
 
@@ -86,4 +86,5 @@ def delete_infrastructure_configuration(ctx, request):
 @operation("ListInfrastructureConfigurations")
 def list_infrastructure_configurations(ctx, request):
     rows, token = pagination.list_kind(ctx, TYPE, "ListInfrastructureConfigurations", request, {"name": lambda d: d.get("name")})
-    return {"infrastructureConfigurationSummaryList": [r.doc for r in rows], "nextToken": token}
+    return {"infrastructureConfigurationSummaryList": list_entries.entries("InfrastructureConfigurationSummary", rows),
+            "nextToken": token}

@@ -11,6 +11,7 @@ of one store read a working set far smaller than that).
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import attrgetter
 
 import orjson
 
@@ -20,6 +21,7 @@ from kiln.store.repository import Row
 
 MAX_ENTRIES = 8192
 _memo: dict = {}
+_document = attrgetter("doc")  # an entry that is the stored document itself (the shape leaves out the rest)
 
 
 @lru_cache(maxsize=None)
@@ -39,3 +41,8 @@ def entry(shape: str, row: Row, build) -> orjson.Fragment | dict:
             _memo.clear()
         found = _memo[key] = orjson.Fragment(orjson.dumps(_shape_filter(shape)(build(row))))
     return found
+
+
+def entries(shape: str, rows: list[Row], build=_document) -> list:
+    """entry() of each row, in order."""
+    return [entry(shape, row, build) for row in rows]

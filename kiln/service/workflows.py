@@ -95,7 +95,7 @@ def list_workflows(ctx, request):
     types = _types(filters)
     entries, token = _across_kinds(ctx, "ListWorkflows", request, types, lambda kind, req: versioned.list_rows(
         ctx, kind, "ListWorkflows", req, keep, owner, group))
-    return {"workflowVersionList": [list_entries.entry("WorkflowVersion", r, versioned.version_doc) for r in entries],
+    return {"workflowVersionList": list_entries.entries("WorkflowVersion", entries, versioned.version_doc),
             "nextToken": token}
 
 
