@@ -78,6 +78,10 @@ def managed_table(ctx, kind: str) -> Sorted:
     return memo[kind]
 
 
+# Kinds whose versions have no builds: one row a version, under the version's ARN.
+_ONE_ROW_A_VERSION = frozenset({"image-recipe", "container-recipe"})
+
+
 def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row | None:
     """The row an ARN names: a build ARN names exactly one build (any state);
     version and wildcard ARNs name the newest matching build in `status`."""
@@ -98,6 +102,12 @@ def resolve(ctx, parsed: arns.Arn, param: str, status: str | None = None) -> Row
         return sharing.resolve(ctx, parsed, nodes, status)
     if parsed.build is not None:
         return exact(ctx, parsed, parsed.kind)
+    if parsed.kind in _ONE_ROW_A_VERSION and status is None and None not in nodes:
+        # A recipe's row is its version: ask for it by ARN, the lookup a write request made
+        # ahead with its first statement (Tx.prefetch); else as spelled otherwise (1.0.0 ~ 01.0.0).
+        row = ctx.tx.get(parsed.version_arn, parsed.kind)
+        if row is not None:
+            return row
     return ctx.tx.latest(parsed.kind, parsed.name, *nodes, status=status)
 
 
