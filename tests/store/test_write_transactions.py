@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from kiln.store import repository
 from kiln.store.repository import Row, Store
 from tests.support.postgres import postgres_database
 
@@ -18,13 +19,15 @@ class Refused(Exception):
     pass
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request, tmp_path):
+@pytest.fixture(params=["sqlite", "postgres", "postgres-no-pipeline"])
+def store(request, tmp_path, monkeypatch):
     if request.param == "sqlite":
         s = Store(f"sqlite:///{tmp_path / 'kiln.db'}")
         yield s
         s.close()
         return
+    if request.param == "postgres-no-pipeline":  # a libpq older than 14: the statements one at a time
+        monkeypatch.setattr(repository, "_pipelines", lambda: False)
     with postgres_database() as url:
         s = Store(url)
         yield s
