@@ -3,6 +3,7 @@ and wildcard ARNs against the caller's own rows and the AWS-managed catalog."""
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import attrgetter
 
 import orjson
 
@@ -224,12 +225,24 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
 
     # A version's rows share their sort key but for the build's digits: that part names the
     # group, and it + "~" is where the next version starts, with no formatting per row.
-    def group_of(row: Row):
-        if group == "version":
+    # After a version (or name) is listed, the next page starts past all its builds (key_of).
+    # One function of each per grouping: a page calls them about four times a row.
+    if group == "version":
+        def group_of(row: Row):
             return version_of_key(row.sort_key)
-        if group == "name":
-            return row.name_key
-        return None
+
+        def key_of(row: Row) -> str:
+            return version_of_key(row.sort_key) + "~"
+    elif group == "name":
+        group_of = attrgetter("name_key")
+
+        def key_of(row: Row) -> str:
+            return name_end(row.name_key)
+    else:
+        def group_of(row: Row):
+            return None
+
+        key_of = attrgetter("sort_key")
 
     def take(row: Row) -> bool:
         g = group_of(row)
@@ -240,14 +253,6 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
         if g is not None:
             seen.add(g)
         return True
-
-    def key_of(row: Row) -> str:
-        # After a version (or name) is listed, the next page starts past all its builds.
-        if group == "version":
-            return version_of_key(row.sort_key) + "~"
-        if group == "name":
-            return name_end(row.name_key)
-        return row.sort_key
 
     rows, token = pagination.page(ctx.secret, operation, request, fetch, take, key_of, descending=newest_first)
     # A group's first row is its oldest; its entry is its newest build (version) or version (name).
