@@ -679,7 +679,10 @@ class Store:
                     driver.rollback()  # a statement failed: the queued ROLLBACK was skipped with the rest
                 raise
             finally:
-                if not driver.closed:
+                if driver.closed or driver.info.transaction_status != _PG_IDLE:
+                    if not conn.invalidated:
+                        conn.invalidate()  # left inside a transaction (a failure while failing): never reused
+                else:
                     driver.autocommit = False
 
     def read_doc(self, account: str, region: str, arn: str, type_: str) -> bytes | None:

@@ -19,19 +19,28 @@ class Refused(Exception):
     pass
 
 
-@pytest.fixture(params=["sqlite", "postgres", "postgres-no-pipeline"])
-def store(request, tmp_path, monkeypatch):
-    if request.param == "sqlite":
+def _open(kind: str, tmp_path, monkeypatch):
+    if kind == "sqlite":
         s = Store(f"sqlite:///{tmp_path / 'kiln.db'}")
         yield s
         s.close()
         return
-    if request.param == "postgres-no-pipeline":  # a libpq older than 14: the statements one at a time
+    if kind == "postgres-no-pipeline":  # a libpq older than 14: the statements one at a time
         monkeypatch.setattr(repository, "_pipelines", lambda: False)
     with postgres_database() as url:
         s = Store(url)
         yield s
         s.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres", "postgres-no-pipeline"])
+def store(request, tmp_path, monkeypatch):
+    yield from _open(request.param, tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=["postgres", "postgres-no-pipeline"])
+def pg_store(request, tmp_path, monkeypatch):
+    yield from _open(request.param, tmp_path, monkeypatch)
 
 
 def _row(name: str) -> Row:
@@ -146,3 +155,26 @@ def test_concurrent_writers_on_one_row_are_retried_quietly(store, caplog):
     assert sorted(taken) == list(range(1, 101))
     assert [r.getMessage() for r in caplog.records] == []
     assert _open_transactions(store) == 0
+
+
+def test_a_connection_lost_inside_a_transaction_is_not_reused_and_the_work_runs_again(pg_store):
+    import psycopg
+
+    from tests.support.postgres import SERVER
+
+    attempts = []
+
+    def work(tx):
+        attempts.append(tx._driver.info.backend_pid)
+        tx.get(ARN + "nothing")  # a round trip: the transaction is open on the server
+        if len(attempts) == 1:
+            with psycopg.connect(SERVER, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (attempts[0],))
+        tx.insert(_row("written-once"))
+
+    pg_store.run(work, ACCOUNT, REGION)
+    assert len(attempts) == 2 and attempts[0] != attempts[1]
+    assert _names(pg_store) == ["written-once"]
+    assert _open_transactions(pg_store) == 0
+    pg_store.run(lambda tx: tx.insert(_row("and-after")), ACCOUNT, REGION)
+    assert _names(pg_store) == ["and-after", "written-once"]
