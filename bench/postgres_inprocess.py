@@ -1,6 +1,7 @@
 """CreateImage in-process (`Kiln.handle`, no HTTP, no client library) on PostgreSQL and on a
-SQLite file, one call at a time: median wall time and kiln's CPU per call. With --trace,
-the statements one CreateImage sends to PostgreSQL, in order.
+SQLite file, one call at a time, from the benchmarks' usual fixtures (bench/_common.py:
+create_fixtures; with a distribution configuration): median wall time and kiln's CPU per
+call. With --trace, the statements one CreateImage sends to PostgreSQL, in order.
 
 What it tells you: how much of a PostgreSQL write is kiln's own CPU and how much is
 waiting on the server, without HTTP in between (docs/performance.md, third pass). Not
@@ -16,51 +17,33 @@ import tempfile
 import time
 import uuid
 
-import orjson
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common as c  # noqa: E402
 from postgres import SERVER  # noqa: E402
 
-from kiln.core import Request  # noqa: E402
-from kiln.mock import mock_imagebuilder  # noqa: E402
-
-HEADERS = {"content-type": "application/json",
-           "authorization": "AWS4-HMAC-SHA256 Credential=123456789012/20261201/us-east-1/imagebuilder/aws4_request"}
+from kiln.core import Kiln  # noqa: E402
+from kiln.store import Store  # noqa: E402
 
 
-def call(kiln, operation: str, body: dict) -> dict:
-    r = kiln.handle(Request("POST" if operation.startswith("List") else "PUT", f"/{operation}", "", HEADERS,
-                            orjson.dumps(body)))
-    if r.status != 200:
-        raise RuntimeError(f"{operation}: {r.status} {r.body[:300]!r}")
-    return orjson.loads(r.body)
-
-
-def fixtures(kiln) -> dict:
-    comps = call(kiln, "ListComponents", {"owner": "Amazon", "maxResults": 100})["componentVersionList"]
-    comp = next(x["arn"] for x in comps if x.get("platform") == "Linux" and "update-linux" in x["arn"])
-    parent = next(i["arn"] for i in call(kiln, "ListImages", {"owner": "Amazon"})["imageVersionList"]
-                  if i.get("platform") == "Linux")
-    infra = call(kiln, "CreateInfrastructureConfiguration", {"name": "bench-infra", "instanceProfileName": "p",
-                                                             "clientToken": str(uuid.uuid4())})
-    recipe = call(kiln, "CreateImageRecipe", {"name": "bench-image", "semanticVersion": "1.0.0", "parentImage": parent,
-                                              "components": [{"componentArn": comp}], "clientToken": str(uuid.uuid4())})
-    return {"imageRecipeArn": recipe["imageRecipeArn"],
-            "infrastructureConfigurationArn": infra["infrastructureConfigurationArn"]}
+def create(kiln, fx: dict) -> None:
+    c.handle(kiln, "CreateImage", {**fx, "clientToken": str(uuid.uuid4())})
 
 
 def measure(url: str, n: int) -> tuple[float, float]:
-    with mock_imagebuilder(database_url=url) as kiln:
-        fx = fixtures(kiln)
+    kiln = Kiln(Store(url), seconds_per_state=0.0)
+    try:
+        fx = c.create_fixtures(kiln)
         for _ in range(50):
-            call(kiln, "CreateImage", {**fx, "clientToken": str(uuid.uuid4())})
+            create(kiln, fx)
         times = []
         cpu = time.process_time()
         for _ in range(n):
             t = time.perf_counter()
-            call(kiln, "CreateImage", {**fx, "clientToken": str(uuid.uuid4())})
+            create(kiln, fx)
             times.append(time.perf_counter() - t)
         return statistics.median(times) * 1e3, (time.process_time() - cpu) / n * 1e3
+    finally:
+        kiln.store.close()
 
 
 def trace(url: str) -> list[str]:
@@ -73,14 +56,17 @@ def trace(url: str) -> list[str]:
         sent.append(bytes(query).decode() if isinstance(query, bytes) else str(query))
         return execute(self, query, params, **kw)
 
-    with mock_imagebuilder(database_url=url) as kiln:
-        fx = fixtures(kiln)
-        call(kiln, "CreateImage", {**fx, "clientToken": str(uuid.uuid4())})
+    kiln = Kiln(Store(url), seconds_per_state=0.0)
+    try:
+        fx = c.create_fixtures(kiln)
+        create(kiln, fx)
         psycopg.Connection.execute = traced
         try:
-            call(kiln, "CreateImage", {**fx, "clientToken": str(uuid.uuid4())})
+            create(kiln, fx)
         finally:
             psycopg.Connection.execute = execute
+    finally:
+        kiln.store.close()
     return sent
 
 
