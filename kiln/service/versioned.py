@@ -203,8 +203,8 @@ def list_rows(ctx, kind: str, operation: str, request: dict, keep, owner: str | 
             known = {} if newest_first else _last_rows_read(fetched, group_of)
             missing = [r for r in rows if group_of(r) not in known]
             if missing:  # one statement for the rest, not one per entry
-                ranges = [(version_of_key(r.sort_key), version_of_key(r.sort_key) + "~") if group == "version"
-                          else (r.name_key + " ", name_end(r.name_key)) for r in missing]
+                # A group's range: from its first possible key to where the next page would start.
+                ranges = [(group_of(r) if group == "version" else r.name_key + " ", key_of(r)) for r in missing]
                 for row in ctx.tx.last_in_ranges(kind, ranges):
                     known[group_of(row)] = row
             return [known[g] for g in map(group_of, rows) if g in known]

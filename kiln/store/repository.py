@@ -138,6 +138,7 @@ _RAW_DOC = "SELECT {doc}, type FROM resources WHERE account = ? AND region = ? A
 _SQLITE_DOC = _RAW_DOC.format(doc="CAST(doc AS BLOB)")
 _INSERT = (f"INSERT INTO resources (account, region, {', '.join(_COLUMN_NAMES)}) "
            f"VALUES (?, ?, {', '.join('?' for _ in _COLUMN_NAMES)})")
+_INSERT_IF_ABSENT = _INSERT + " ON CONFLICT DO NOTHING"
 _UPDATE = (f"UPDATE resources SET {', '.join(c + ' = ?' for c in _COLUMN_NAMES if c != 'arn')} "
            f"WHERE {_SCOPE} AND arn = ?")
 _NEXT_NUMBER = ("INSERT INTO counters (account, region, scope, value) VALUES (?, ?, ?, 1) "
@@ -254,17 +255,15 @@ class Tx:
     def _wrote_due(self, next_due: float | None) -> None:
         self._root.earliest_written = _earlier(self._root.earliest_written, next_due)
 
-    def insert(self, row: Row) -> None:
-        self._run(_INSERT, (self.account, self.region) + self._values(row))
+    def insert(self, row: Row, statement: str = _INSERT) -> None:
+        self._run(statement, (self.account, self.region) + self._values(row))
         self._root.inserted += 1
         self._wrote_due(row.next_due)
 
     def insert_if_absent(self, row: Row) -> None:
         """Insert the row unless one with its ARN exists: a write with no read before it
         (on PostgreSQL, sent without waiting, as the transaction's other writes)."""
-        self._run(_INSERT + " ON CONFLICT DO NOTHING", (self.account, self.region) + self._values(row))
-        self._root.inserted += 1
-        self._wrote_due(row.next_due)
+        self.insert(row, _INSERT_IF_ABSENT)
 
     def insert_many(self, rows: list[Row]) -> None:
         """Several rows in one statement execution."""
