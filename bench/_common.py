@@ -132,9 +132,10 @@ def kiln_executable() -> list[str]:
 class Server:
     """A child process serving HTTP on 127.0.0.1:port."""
 
-    def __init__(self, cmd: list[str], port: int, health: str, env: dict | None = None):
+    def __init__(self, cmd: list[str], port: int, health: str, env: dict | None = None, quiet: bool = False):
         self.cmd, self.port, self.health = cmd, port, health
         self.env = env
+        self.quiet = quiet  # stderr thrown away (a server that logs every request there)
         self.proc: subprocess.Popen | None = None
         self.errors = None  # the file the server's stderr goes to
         self.started_in = float("nan")
@@ -143,12 +144,15 @@ class Server:
         t0 = time.perf_counter()
         # stderr goes to a file, not a pipe: a pipe nobody reads fills after 64 kB of warnings,
         # and then the server blocks in its logger (seen: a PostgreSQL fill hung that way).
-        self.errors = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=self.errors, env=self.env,
+        self.errors = None if self.quiet else tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL if self.quiet else self.errors, env=self.env,
                                      start_new_session=True)
         try:
             self.started_in = wait_healthy(self.port, self.health, t0, timeout, self.proc)
         except RuntimeError as e:
+            if self.errors is None:
+                raise
             self.errors.seek(0)
             raise RuntimeError(f"{e}\n{self.errors.read().decode(errors='replace')}") from None
         return self

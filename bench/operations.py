@@ -60,7 +60,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -781,14 +780,10 @@ def print_table(rows: list[dict]) -> None:
 
 class QuietServer(c.Server):
     """c.Server with the child's stderr thrown away: moto's server (werkzeug) logs every
-    request there, and an unread pipe would fill and stall it."""
+    request there."""
 
-    def start(self, timeout: float = 30.0) -> "QuietServer":
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env,
-                                     start_new_session=True)
-        self.started_in = c.wait_healthy(self.port, self.health, t0, timeout, self.proc)
-        return self
+    def __init__(self, cmd: list[str], port: int, health: str, env: dict | None = None):
+        super().__init__(cmd, port, health, env, quiet=True)
 
 
 def moto_server_cmd(port: int) -> list[str]:
